@@ -63,7 +63,7 @@ $(OBJS): | deps
 BUILD_DIR ?= build
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: deps cmake-build sidecar build run stop psql test bench format cluster-start cluster-stop cluster-destroy upgrade-check
+.PHONY: deps cmake-build sidecar build run stop psql test bench format cluster-start cluster-stop cluster-destroy
 
 deps:
 	@scripts/deps.sh
@@ -93,10 +93,6 @@ test: build
 
 bench: build
 	@scripts/bench.sh
-
-upgrade-check: all
-	@scripts/install-ext.sh
-	@scripts/upgrade-check.sh
 
 cluster-start:
 	@scripts/pg.sh start

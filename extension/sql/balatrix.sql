@@ -25,7 +25,11 @@
 --   balatrix_owner     owns every table (NOLOGIN); SECURITY DEFINER functions run as it
 --   balatrix_api       the sidecar's login role: no ownership, only the grants it needs; tenant
 --                      isolation by row-level security
---   balatrix_ingest    FreeSWITCH's login role (mod_cdr_pg_csv db-info): INSERT into balatrix.cdr
+--   balatrix_ingest    FreeSWITCH's login role (mod_cdr_pg_csv db-info): INSERT into balatrix.cdr;
+--                      BYPASSRLS because the operator replays FreeSWITCH's csv spool with \copy as
+--                      this role, and COPY FROM refuses a table with row-level security enabled
+--                      ("COPY FROM not supported with row-level security"). It holds no privilege
+--                      but INSERT on balatrix.cdr, so bypassing RLS lets it read nothing.
 --   balatrix_readonly  reporting (NOLOGIN; grant it to analysts' roles)
 DO $roles$
 BEGIN
@@ -38,6 +42,8 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'balatrix_ingest') THEN
         CREATE ROLE balatrix_ingest LOGIN;
     END IF;
+    -- Also for a role left by an earlier install.
+    ALTER ROLE balatrix_ingest BYPASSRLS;
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'balatrix_readonly') THEN
         CREATE ROLE balatrix_readonly NOLOGIN;
     END IF;
@@ -45,7 +51,8 @@ END
 $roles$;
 
 REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
-GRANT USAGE ON SCHEMA @extschema@ TO balatrix_api, balatrix_ingest, balatrix_readonly;
+-- The owner role needs USAGE too: foreign-key checks run as the referenced table's owner.
+GRANT USAGE ON SCHEMA @extschema@ TO balatrix_owner, balatrix_api, balatrix_ingest, balatrix_readonly;
 
 -- ============================================================================================
 -- Domains
