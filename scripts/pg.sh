@@ -19,7 +19,8 @@ PORT=$BALATRIX_PGPORT
 LINK=$BALATRIX_RUN_DIR/$NAME
 
 as_server() {
-	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	# From / : the server user may not be allowed into the current directory.
+	if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # Resolves DIR (the cluster folder), creating the placement on first use.

@@ -107,14 +107,16 @@ INSERT INTO balatrix.accounts (customer_id, account_number, account_type)
 INSERT INTO balatrix.cdr (uuid, received_at) VALUES ('dump-1', '2025-03-10 00:00+00'), ('dump-2', '2030-01-01 00:00+00');
 SQL
 then
+	# --exit-on-error plus the exit status: an error that still restores the rows must fail too.
+	restored=no
 	pg_dump -Fc -d bx_dump_src -f "$WORK/dump.pgc" 2>>"$WORK/dump.err" &&
-		pg_restore --exit-on-error -d bx_dump_dst "$WORK/dump.pgc" 2>>"$WORK/dump.err"
+		pg_restore --exit-on-error --single-transaction -d bx_dump_dst "$WORK/dump.pgc" 2>>"$WORK/dump.err" && restored=yes
 	got=$(q -d bx_dump_dst -At -c "SELECT (SELECT count(*) FROM balatrix.rate_plans) || ' ' || (SELECT count(*) FROM balatrix.customers)
 		|| ' ' || (SELECT count(*) FROM balatrix.accounts) || ' ' || (SELECT string_agg(uuid || '@' || tableoid::regclass::text, ',' ORDER BY uuid) FROM balatrix.cdr)
 		|| ' ' || (SELECT count(*) FROM balatrix.gst_states)
 		|| ' ' || (SELECT nextval('balatrix.customer_number_seq'))" 2>>"$WORK/dump.err")
 	want="3 1 1 dump-1@balatrix.cdr_2025m03,dump-2@balatrix.cdr_default $(q -d bx_dump_src -At -c 'SELECT count(*) FROM balatrix.gst_states') 2"
-	if [ "$got" = "$want" ]; then
+	if [ "$restored" = yes ] && [ "$got" = "$want" ]; then
 		ok "pg_dump / pg_restore keeps plans, customers, accounts, CDRs in their partitions, sequences"
 	else
 		echo "want: $want" >>"$WORK/dump.err"

@@ -135,6 +135,13 @@ CheckGstin(std::string_view input, bool verify_check_character)
 		input.remove_prefix(1);
 	while (!input.empty() && IsSpace(input.back()))
 		input.remove_suffix(1);
+	// A GSTIN is ASCII; a non-ASCII byte is a wrong character, whatever the length in bytes says.
+	for (char c : input) {
+		if (static_cast<unsigned char>(c) >= 0x80) {
+			result.fault = GstinFault::kBadFormat;
+			return result;
+		}
+	}
 	if (input.size() != 15) {
 		result.fault = GstinFault::kBadLength;
 		return result;
@@ -156,6 +163,7 @@ CheckGstin(std::string_view input, bool verify_check_character)
 		return result;
 	}
 
+	result.expected_check = *GstinCheckCharacter(std::string_view(g).substr(0, 14));
 	int code = (g[0] - '0') * 10 + (g[1] - '0');
 	const GstState *state = FindGstState(code);
 	if (state == nullptr || !state->gstin_prefix) {
@@ -168,7 +176,6 @@ CheckGstin(std::string_view input, bool verify_check_character)
 	}
 
 	result.state_code = code;
-	result.expected_check = *GstinCheckCharacter(std::string_view(g).substr(0, 14));
 	if (verify_check_character && g[14] != result.expected_check) {
 		result.fault = GstinFault::kBadCheckCharacter;
 		return result;

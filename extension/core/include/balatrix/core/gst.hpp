@@ -49,9 +49,10 @@ enum class GstinFault {
 
 struct GstinCheck {
 	GstinFault fault = GstinFault::kBadLength;
-	std::string normalized;   // trimmed, upper-cased input (set whenever the length is right)
+	std::string normalized;   // trimmed, upper-cased input (set when it is 15 ASCII characters)
 	int state_code = 0;       // set when fault is kValid or kBadCheckCharacter
-	char expected_check = 0;  // set when the first 14 characters are well formed
+	char expected_check = 0;  // set when the shape is right (fault kValid, kUnknownState,
+	                          // kBadEntityNumber or kBadCheckCharacter)
 };
 
 // Validates one GSTIN. Leading / trailing ASCII whitespace is ignored and letters are compared
