@@ -1,0 +1,295 @@
+#include "config.hpp"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <limits>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace balatrix::sidecar {
+namespace {
+
+constexpr const char* kDatabaseUrl = "DATABASE_URL";
+constexpr const char* kJwtSecret = "JWT_SECRET";
+constexpr const char* kPort = "PORT";
+constexpr const char* kListenAddress = "LISTEN_ADDRESS";
+constexpr const char* kLogLevel = "LOG_LEVEL";
+constexpr const char* kThreads = "SIDECAR_THREADS";
+constexpr const char* kPoolSize = "DB_POOL_SIZE";
+constexpr const char* kPoolTimeout = "DB_POOL_TIMEOUT_MS";
+constexpr const char* kMaxBodyBytes = "MAX_BODY_BYTES";
+constexpr const char* kRazorpayKeyId = "RAZORPAY_KEY_ID";
+constexpr const char* kRazorpayKeySecret = "RAZORPAY_KEY_SECRET";
+constexpr const char* kRazorpayWebhookSecret = "RAZORPAY_WEBHOOK_SECRET";
+constexpr const char* kRazorpayApiBase = "RAZORPAY_API_BASE";
+constexpr const char* kStripeSecretKey = "STRIPE_SECRET_KEY";
+constexpr const char* kStripeWebhookSecret = "STRIPE_WEBHOOK_SECRET";
+constexpr const char* kStripeApiBase = "STRIPE_API_BASE";
+constexpr const char* kSmtpUrl = "SMTP_URL";
+
+constexpr const char* kRedacted = "***";
+
+// Collects problems while the settings are read, so every one of them is reported.
+class Reader {
+public:
+	explicit Reader(const EnvLookup& lookup) : lookup_(lookup) {}
+
+	// The value, or nullopt when unset or empty.
+	std::optional<std::string>
+	Get(const char* name) const
+	{
+		std::optional<std::string> value = lookup_(name);
+		if (value && value->empty())
+			return std::nullopt;
+		return value;
+	}
+
+	void
+	Problem(const char* name, std::string message)
+	{
+		problems_.push_back(ConfigProblem{name, std::string(name) + " " + std::move(message)});
+	}
+
+	// An integer in [min, max], or `fallback` when unset. Only plain decimal digits are accepted: no sign,
+	// no whitespace, no suffix, so "8 " or "0x10" are rejected rather than half-read.
+	long long
+	Integer(const char* name, long long min, long long max, long long fallback)
+	{
+		const auto value = Get(name);
+		if (!value)
+			return fallback;
+		long long parsed = 0;
+		const char* first = value->data();
+		const char* last = value->data() + value->size();
+		const bool digits_only = std::isdigit(static_cast<unsigned char>(value->front())) != 0;
+		const auto [end, error] = std::from_chars(first, last, parsed);
+		if (!digits_only || error != std::errc() || end != last || parsed < min || parsed > max) {
+			Problem(name, "must be an integer between " + std::to_string(min) + " and " + std::to_string(max) +
+			                  " (got " + Quote(*value) + ")");
+			return fallback;
+		}
+		return parsed;
+	}
+
+	// An optional http(s) URL, or `fallback` when unset.
+	std::string
+	HttpUrl(const char* name, const std::string& fallback)
+	{
+		const auto value = Get(name);
+		if (!value)
+			return fallback;
+		if (!HasHttpScheme(*value)) {
+			Problem(name, "must be an http:// or https:// URL (got " + Quote(RedactUrlCredentials(*value)) + ")");
+			return fallback;
+		}
+		return *value;
+	}
+
+	std::vector<ConfigProblem>
+	TakeProblems()
+	{
+		return std::move(problems_);
+	}
+
+	// For echoing a rejected non-secret value: printable ASCII kept, anything else escaped, long values cut,
+	// so a stray control character cannot garble the operator's terminal or log.
+	static std::string
+	Quote(std::string_view value)
+	{
+		constexpr std::size_t kMaxShown = 64;
+		std::string out = "\"";
+		for (std::size_t i = 0; i < value.size() && i < kMaxShown; ++i) {
+			const auto c = static_cast<unsigned char>(value[i]);
+			if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+				out += static_cast<char>(c);
+			} else {
+				static constexpr char kHex[] = "0123456789abcdef";
+				out += "\\x";
+				out += kHex[c >> 4];
+				out += kHex[c & 0xf];
+			}
+		}
+		if (value.size() > kMaxShown)
+			out += "...";
+		out += '"';
+		return out;
+	}
+
+	static bool
+	HasHttpScheme(std::string_view url)
+	{
+		for (std::string_view scheme : {"http://", "https://"}) {
+			if (url.size() > scheme.size() && StartsWithIgnoringCase(url, scheme))
+				return true;
+		}
+		return false;
+	}
+
+	static bool
+	StartsWithIgnoringCase(std::string_view text, std::string_view prefix)
+	{
+		if (text.size() < prefix.size())
+			return false;
+		for (std::size_t i = 0; i < prefix.size(); ++i) {
+			if (std::tolower(static_cast<unsigned char>(text[i])) !=
+			    std::tolower(static_cast<unsigned char>(prefix[i])))
+				return false;
+		}
+		return true;
+	}
+
+	// "https://user:pass@host/x" -> "https://***@host/x"; anything without credentials is returned as is.
+	static std::string
+	RedactUrlCredentials(std::string_view url)
+	{
+		const auto scheme_end = url.find("://");
+		if (scheme_end == std::string_view::npos)
+			return std::string(url);
+		const auto authority_begin = scheme_end + 3;
+		const auto authority_end = url.find_first_of("/?#", authority_begin);
+		const auto at = url.substr(0, authority_end).rfind('@');
+		if (at == std::string_view::npos || at < authority_begin)
+			return std::string(url);
+		return std::string(url.substr(0, authority_begin)) + kRedacted + std::string(url.substr(at));
+	}
+
+private:
+	const EnvLookup& lookup_;
+	std::vector<ConfigProblem> problems_;
+};
+
+nlohmann::json
+SecretState(const std::string& value)
+{
+	return value.empty() ? nlohmann::json(nullptr) : nlohmann::json(kRedacted);
+}
+
+nlohmann::json
+SecretState(const std::optional<std::string>& value)
+{
+	return value ? nlohmann::json(kRedacted) : nlohmann::json(nullptr);
+}
+
+} // namespace
+
+EnvLookup
+ProcessEnvironment()
+{
+	return [](const char* name) -> std::optional<std::string> {
+		const char* value = std::getenv(name);
+		if (value == nullptr)
+			return std::nullopt;
+		return std::string(value);
+	};
+}
+
+ConfigResult
+Config::FromEnv(const EnvLookup& lookup)
+{
+	Reader reader(lookup);
+	Config config;
+
+	if (auto value = reader.Get(kDatabaseUrl)) {
+		config.database_url = std::move(*value);
+	} else {
+		reader.Problem(kDatabaseUrl, "is required (PostgreSQL connection string, e.g. "
+		                             "postgresql://balatrix_api@127.0.0.1:15432/balatrix)");
+	}
+
+	if (auto value = reader.Get(kJwtSecret)) {
+		if (value->size() < kMinJwtSecretBytes) {
+			reader.Problem(kJwtSecret, "must be at least " + std::to_string(kMinJwtSecretBytes) +
+			                               " bytes: it is the HMAC-SHA256 key that signs access tokens (got " +
+			                               std::to_string(value->size()) + " bytes)");
+		} else {
+			config.jwt_secret = std::move(*value);
+		}
+	} else {
+		reader.Problem(kJwtSecret, "is required (at least " + std::to_string(kMinJwtSecretBytes) +
+		                               " random bytes; it signs access tokens, e.g. openssl rand -hex 32)");
+	}
+
+	config.port = static_cast<std::uint16_t>(reader.Integer(kPort, 1, 65535, kDefaultPort));
+
+	if (auto value = reader.Get(kListenAddress)) {
+		in_addr parsed{};
+		if (inet_pton(AF_INET, value->c_str(), &parsed) != 1) {
+			reader.Problem(kListenAddress, "must be an IPv4 address such as 127.0.0.1, or 0.0.0.0 for all "
+			                               "interfaces (got " +
+			                                   Reader::Quote(*value) + ")");
+		} else {
+			config.listen_address = std::move(*value);
+		}
+	}
+
+	if (auto value = reader.Get(kLogLevel)) {
+		if (auto level = ParseLogLevel(*value)) {
+			config.log_level = *level;
+		} else {
+			reader.Problem(kLogLevel, "must be one of trace, debug, info, warn, error, critical, off (got " +
+			                              Reader::Quote(*value) + ")");
+		}
+	}
+
+	config.threads = static_cast<int>(reader.Integer(kThreads, 1, 64, kDefaultThreads));
+	config.db_pool_size = static_cast<std::size_t>(reader.Integer(kPoolSize, 1, 256, kDefaultPoolSize));
+	config.db_pool_timeout =
+		std::chrono::milliseconds(reader.Integer(kPoolTimeout, 1, 600000, kDefaultPoolTimeout.count()));
+	// 1 KiB keeps room for the smallest JSON request; 64 MiB bounds per-connection buffering.
+	config.max_body_bytes =
+		static_cast<std::size_t>(reader.Integer(kMaxBodyBytes, 1024, 64LL << 20, kDefaultMaxBodyBytes));
+
+	config.razorpay_key_id = reader.Get(kRazorpayKeyId);
+	config.razorpay_key_secret = reader.Get(kRazorpayKeySecret);
+	config.razorpay_webhook_secret = reader.Get(kRazorpayWebhookSecret);
+	config.razorpay_api_base = reader.HttpUrl(kRazorpayApiBase, kDefaultRazorpayApiBase);
+	config.stripe_secret_key = reader.Get(kStripeSecretKey);
+	config.stripe_webhook_secret = reader.Get(kStripeWebhookSecret);
+	config.stripe_api_base = reader.HttpUrl(kStripeApiBase, kDefaultStripeApiBase);
+
+	// libcurl speaks SMTP through smtp:// (STARTTLS) and smtps:// (implicit TLS) URLs.
+	if (auto value = reader.Get(kSmtpUrl)) {
+		if (Reader::StartsWithIgnoringCase(*value, "smtp://") || Reader::StartsWithIgnoringCase(*value, "smtps://")) {
+			config.smtp_url = std::move(*value);
+		} else {
+			// The value usually carries credentials: do not echo it.
+			reader.Problem(kSmtpUrl,
+			               "must be an smtp:// or smtps:// URL, e.g. smtps://user:password@smtp.example.com:465");
+		}
+	}
+
+	auto problems = reader.TakeProblems();
+	if (!problems.empty())
+		return problems;
+	return config;
+}
+
+nlohmann::json
+Config::Redacted() const
+{
+	return nlohmann::json{
+		{kDatabaseUrl, SecretState(database_url)},
+		{kJwtSecret, SecretState(jwt_secret)},
+		{kListenAddress, listen_address},
+		{kPort, port},
+		{kLogLevel, std::string(LogLevelName(log_level))},
+		{kThreads, threads},
+		{kPoolSize, db_pool_size},
+		{kPoolTimeout, db_pool_timeout.count()},
+		{kMaxBodyBytes, max_body_bytes},
+		{kRazorpayKeyId, razorpay_key_id ? nlohmann::json(*razorpay_key_id) : nlohmann::json(nullptr)},
+		{kRazorpayKeySecret, SecretState(razorpay_key_secret)},
+		{kRazorpayWebhookSecret, SecretState(razorpay_webhook_secret)},
+		{kRazorpayApiBase, Reader::RedactUrlCredentials(razorpay_api_base)},
+		{kStripeSecretKey, SecretState(stripe_secret_key)},
+		{kStripeWebhookSecret, SecretState(stripe_webhook_secret)},
+		{kStripeApiBase, Reader::RedactUrlCredentials(stripe_api_base)},
+		{kSmtpUrl, SecretState(smtp_url)},
+	};
+}
+
+} // namespace balatrix::sidecar

@@ -1,0 +1,84 @@
+/*
+ * Sidecar configuration, read once at startup from the environment (12-factor; PRODUCT.md §8).
+ *
+ * Config::FromEnv validates everything and reports every problem at once, so an operator fixes a broken
+ * deployment in one pass. An empty value counts as unset (docker-compose passes `${VAR:-}` as "").
+ *
+ * Secrets (DATABASE_URL, JWT_SECRET, gateway secrets, SMTP_URL) are held here and nowhere else; log
+ * Config::Redacted(), never the fields.
+ */
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "log.hpp"
+
+namespace balatrix::sidecar {
+
+// Looks up one environment variable: its value, or std::nullopt when unset. Injected so tests need no real
+// environment; must be callable from the thread that calls Config::FromEnv.
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+
+// The process environment (std::getenv). Call it before any thread starts: getenv is not safe against a
+// concurrent setenv.
+EnvLookup ProcessEnvironment();
+
+// One invalid or missing setting.
+struct ConfigProblem {
+	std::string variable; // e.g. "PORT"
+	std::string message;  // one line, starts with the variable's name, never contains a secret value
+};
+
+struct Config;
+using ConfigResult = std::variant<Config, std::vector<ConfigProblem>>;
+
+struct Config {
+	static constexpr std::uint16_t kDefaultPort = 3000;
+	static constexpr const char* kDefaultListenAddress = "127.0.0.1";
+	static constexpr LogLevel kDefaultLogLevel = LogLevel::kInfo;
+	static constexpr int kDefaultThreads = 2;
+	static constexpr std::size_t kDefaultPoolSize = 8;
+	static constexpr std::chrono::milliseconds kDefaultPoolTimeout{2000};
+	static constexpr std::size_t kDefaultMaxBodyBytes = 1048576;
+	static constexpr std::size_t kMinJwtSecretBytes = 32;
+	static constexpr const char* kDefaultRazorpayApiBase = "https://api.razorpay.com";
+	static constexpr const char* kDefaultStripeApiBase = "https://api.stripe.com";
+
+	std::string database_url;                           // secret: may carry a password
+	std::string jwt_secret;                             // secret
+	std::string listen_address = kDefaultListenAddress; // dotted IPv4 literal
+	std::uint16_t port = kDefaultPort;
+	LogLevel log_level = kDefaultLogLevel;
+	int threads = kDefaultThreads;
+	std::size_t db_pool_size = kDefaultPoolSize;
+	std::chrono::milliseconds db_pool_timeout = kDefaultPoolTimeout;
+	std::size_t max_body_bytes = kDefaultMaxBodyBytes;
+
+	// Used by later features; read and validated now so a typo fails at deploy time, not at first payment.
+	std::optional<std::string> razorpay_key_id;         // public identifier, not a secret
+	std::optional<std::string> razorpay_key_secret;     // secret
+	std::optional<std::string> razorpay_webhook_secret; // secret
+	std::string razorpay_api_base = kDefaultRazorpayApiBase;
+	std::optional<std::string> stripe_secret_key;     // secret
+	std::optional<std::string> stripe_webhook_secret; // secret
+	std::string stripe_api_base = kDefaultStripeApiBase;
+	std::optional<std::string> smtp_url; // secret: usually carries credentials
+
+	// Reads and validates every setting. Returns the Config, or every problem found (never an empty list).
+	static ConfigResult FromEnv(const EnvLookup& lookup);
+
+	// Every setting keyed by its variable name, secrets shown as "***" when set and null when unset; URLs
+	// lose any user:password part. Safe to log.
+	nlohmann::json Redacted() const;
+};
+
+} // namespace balatrix::sidecar

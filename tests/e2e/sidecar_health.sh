@@ -1,0 +1,176 @@
+#!/bin/bash
+# End-to-end: the real balatrix-sidecar binary against a real PostgreSQL with the balatrix extension.
+# TAP output; run with:  prove -e bash tests/e2e/sidecar_health.sh
+#
+# Environment (provided by the test harness):
+#   BALATRIX_SIDECAR_BIN        path to the balatrix-sidecar binary
+#   BALATRIX_TEST_DATABASE_URL  libpq URI of a database where the balatrix extension is installed
+#   BALATRIX_E2E_PORT           a free TCP port below 32768 for the sidecar to listen on
+# Needs: curl, perl (JSON::PP, part of Debian's perl).
+set -uo pipefail
+
+BIN=${BALATRIX_SIDECAR_BIN:-}
+DB_URL=${BALATRIX_TEST_DATABASE_URL:-}
+PORT=${BALATRIX_E2E_PORT:-}
+[[ -n $BIN && -x $BIN ]] || { echo "Bail out! BALATRIX_SIDECAR_BIN is not an executable: '${BIN}'"; exit 1; }
+[[ -n $DB_URL ]] || { echo "Bail out! BALATRIX_TEST_DATABASE_URL is not set"; exit 1; }
+[[ $PORT =~ ^[0-9]+$ ]] || { echo "Bail out! BALATRIX_E2E_PORT is not a port: '${PORT}'"; exit 1; }
+command -v curl >/dev/null || { echo "Bail out! curl is not installed"; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sidecar_e2e.XXXXXX")
+BASE="http://127.0.0.1:${PORT}"
+# Secrets with values that cannot occur by accident, to grep the logs for.
+JWT_SECRET_VALUE="e2e-jwt-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+STRIPE_SECRET_VALUE="sk_test_e2e_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+RAZORPAY_SECRET_VALUE="rzp_e2e_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+
+SIDECAR_PID=""
+cleanup() {
+	if [[ -n $SIDECAR_PID ]] && kill -0 "$SIDECAR_PID" 2>/dev/null; then
+		kill -KILL "$SIDECAR_PID" 2>/dev/null
+		wait "$SIDECAR_PID" 2>/dev/null
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "1..21"
+TEST_NUMBER=0
+check() { # check "description" command...
+	local description=$1
+	shift
+	TEST_NUMBER=$((TEST_NUMBER + 1))
+	if "$@"; then
+		echo "ok ${TEST_NUMBER} - ${description}"
+	else
+		echo "not ok ${TEST_NUMBER} - ${description}"
+	fi
+}
+
+# json FILE PERL-EXPR: evaluates PERL-EXPR with $j = the decoded JSON in FILE; prints the result.
+json() {
+	perl -MJSON::PP -e '
+		local $/; open(my $fh, "<", $ARGV[0]) or exit 2; my $text = <$fh>;
+		my $j = eval { JSON::PP->new->utf8->decode($text) } or exit 3;
+		my $v = eval $ARGV[1]; exit 4 if $@; print defined $v ? (JSON::PP::is_bool($v) ? ($v ? "true" : "false") : $v) : "null";
+	' "$1" "$2"
+}
+
+# Every line of FILE is a JSON object.
+all_lines_json() {
+	perl -MJSON::PP -ne 'chomp; next if $_ eq ""; my $o = eval { decode_json($_) }; exit 1 unless ref $o eq "HASH";' "$1"
+}
+
+# fetch NAME [curl args...] URL: body -> $WORK/NAME.body, headers -> $WORK/NAME.headers, prints the status.
+fetch() {
+	local name=$1
+	shift
+	curl -sS --max-time 10 -o "$WORK/$name.body" -D "$WORK/$name.headers" -w '%{http_code}' "$@" 2>"$WORK/$name.curl" || echo "000"
+}
+
+header() { # header NAME HEADER-NAME: the header's value (case-insensitive name)
+	awk -v h="$(echo "$2" | tr 'A-Z' 'a-z')" 'BEGIN{FS=": "} {n=tolower($1)} n==h {sub(/\r$/, "", $2); print $2}' "$WORK/$1.headers"
+}
+
+start_sidecar() { # start_sidecar LOG DATABASE_URL: starts in the background, sets SIDECAR_PID
+	env -i PATH="$PATH" \
+		DATABASE_URL="$2" JWT_SECRET="$JWT_SECRET_VALUE" \
+		STRIPE_SECRET_KEY="$STRIPE_SECRET_VALUE" RAZORPAY_KEY_SECRET="$RAZORPAY_SECRET_VALUE" \
+		PORT="$PORT" LISTEN_ADDRESS=127.0.0.1 LOG_LEVEL=debug DB_POOL_TIMEOUT_MS=1000 \
+		"$BIN" >"$WORK/$1" 2>&1 &
+	SIDECAR_PID=$!
+}
+
+wait_until_live() { # up to 10 s for /health/live to answer 200 while the process is alive
+	local i
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$SIDECAR_PID" 2>/dev/null || return 1
+		[[ $(curl -s -o /dev/null --max-time 1 -w '%{http_code}' "$BASE/health/live") == 200 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_sidecar() { # SIGTERM; true when the process exits with status 0 within 5 s
+	local i rc
+	kill -TERM "$SIDECAR_PID" 2>/dev/null || return 1
+	for ((i = 0; i < 50; i++)); do
+		if ! kill -0 "$SIDECAR_PID" 2>/dev/null; then
+			wait "$SIDECAR_PID"
+			rc=$?
+			SIDECAR_PID=""
+			return "$rc"
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- configuration errors -------------------------------------------------------------------------------
+env -i PATH="$PATH" JWT_SECRET="$JWT_SECRET_VALUE" PORT="$PORT" "$BIN" >"$WORK/noconf.out" 2>"$WORK/noconf.err"
+rc=$?
+check "missing DATABASE_URL exits with status 2 (got $rc)" test "$rc" -eq 2
+check "the error names DATABASE_URL" grep -q '^balatrix-sidecar: DATABASE_URL is required' "$WORK/noconf.err"
+
+env -i PATH="$PATH" DATABASE_URL="$DB_URL" JWT_SECRET=too-short PORT=99999 "$BIN" >/dev/null 2>"$WORK/bad.err"
+rc=$?
+check "invalid settings exit 2 and every problem is reported (got $rc)" \
+	bash -c "[[ $rc -eq 2 ]] && grep -q '^balatrix-sidecar: JWT_SECRET' '$WORK/bad.err' && grep -q '^balatrix-sidecar: PORT' '$WORK/bad.err'"
+
+# ---- a healthy sidecar ------------------------------------------------------------------------------------
+start_sidecar ready.log "$DB_URL"
+check "starts and answers /health/live" wait_until_live
+
+status=$(fetch health "$BASE/health")
+check "/health is 200 (got $status)" test "$status" = 200
+check "/health body is the success envelope with service and version" \
+	test "$(json "$WORK/health.body" '$j->{success} && $j->{data}{status} eq "ok" && $j->{data}{service} eq "balatrix-sidecar" && $j->{data}{version} =~ /^\d+\.\d+\.\d+/ ? 1 : 0')" = 1
+
+status=$(fetch live "$BASE/health/live")
+check "/health/live is 200 (got $status)" test "$status" = 200
+
+status=$(fetch ready "$BASE/health/ready")
+check "/health/ready is 200 against the real database (got $status)" test "$status" = 200
+[[ $status == 200 ]] || echo "# body: $(head -c 500 "$WORK/ready.body" 2>/dev/null | tr -d '\n')"
+extension_version=$(json "$WORK/ready.body" '$j->{data}{database}{extensionVersion}')
+check "/health/ready reports the extension version (got '$extension_version')" \
+	bash -c "[[ '$extension_version' =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]]"
+check "/health/ready reports the server version" \
+	test "$(json "$WORK/ready.body" '$j->{data}{status} eq "ready" && $j->{data}{database}{ok} && $j->{data}{database}{serverVersion} =~ /^\d+/ ? 1 : 0')" = 1
+
+status=$(fetch rid -H 'X-Request-ID: e2e-request.42' "$BASE/health")
+check "X-Request-ID is echoed in the header and the envelope" \
+	bash -c "[[ '$(header rid x-request-id)' == e2e-request.42 && '$(json "$WORK/rid.body" '$j->{metadata}{requestId}')' == e2e-request.42 ]]"
+
+status=$(fetch missing "$BASE/no/such/route")
+check "an unknown route is 404 with the JSON error envelope (got $status)" \
+	bash -c "[[ $status == 404 && '$(json "$WORK/missing.body" '$j->{success} ? "yes" : $j->{error}{code}')' == NOT_FOUND && '$(header missing content-type)' == application/json* ]]"
+
+check "the log says where it listens" grep -q "\"msg\":\"listening\",\"address\":\"127.0.0.1\",\"port\":${PORT}" "$WORK/ready.log"
+check "the request is in the access log with its request id" \
+	grep -q '"msg":"http_request".*"request_id":"e2e-request.42".*"status":200' "$WORK/ready.log"
+
+stop_sidecar
+rc=$?
+check "SIGTERM stops it with status 0 within 5 s (got $rc)" test "$rc" -eq 0
+check "shutdown is logged" grep -q '"msg":"stopped"' "$WORK/ready.log"
+check "every log line is a JSON object" all_lines_json "$WORK/ready.log"
+
+# ---- a sidecar whose database is unreachable --------------------------------------------------------------
+start_sidecar down.log "postgresql://nobody@127.0.0.1:1/none"
+wait_until_live
+status=$(fetch down_health "$BASE/health")
+check "with the database down, /health is still 200 (got $status)" test "$status" = 200
+status=$(fetch down_ready "$BASE/health/ready")
+check "with the database down, /health/ready is 503 SERVICE_UNAVAILABLE (got $status)" \
+	bash -c "[[ $status == 503 && '$(json "$WORK/down_ready.body" '$j->{error}{code}')' == SERVICE_UNAVAILABLE ]]"
+
+stop_sidecar
+rc=$?
+check "SIGTERM stops the second instance with status 0 (got $rc)" test "$rc" -eq 0
+
+leaks=0
+for secret in "$JWT_SECRET_VALUE" "$STRIPE_SECRET_VALUE" "$RAZORPAY_SECRET_VALUE"; do
+	grep -qF -- "$secret" "$WORK/ready.log" "$WORK/down.log" "$WORK/noconf.err" "$WORK/bad.err" && leaks=$((leaks + 1))
+done
+check "no secret value appears in any output ($leaks leaked)" test "$leaks" -eq 0

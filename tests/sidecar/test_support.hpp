@@ -1,0 +1,204 @@
+// Shared test doubles: a log sink that keeps lines for inspection, a scriptable DatabaseProbe, and a real
+// HTTP server (the production Router + Server) on an ephemeral loopback port.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+
+#include "http/health_handler.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "log.hpp"
+#include "service/database_probe.hpp"
+#include "service/health_service.hpp"
+
+namespace balatrix::sidecar::testing {
+
+// Keeps every formatted line. Thread-safe: the server logs from its worker threads.
+class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
+public:
+	std::vector<std::string>
+	Lines()
+	{
+		std::lock_guard<std::mutex> lock(mutex_);
+		return lines_;
+	}
+
+	// The parsed log lines whose "msg" is `event`.
+	std::vector<nlohmann::json>
+	Events(const std::string& event)
+	{
+		std::vector<nlohmann::json> events;
+		for (const auto& line : Lines()) {
+			const auto parsed = nlohmann::json::parse(line, nullptr, false);
+			if (parsed.is_object() && parsed.value("msg", "") == event)
+				events.push_back(parsed);
+		}
+		return events;
+	}
+
+	// Polls for a matching line: the server logs a request after it has sent the response, so the client can
+	// see the response first.
+	template <typename Predicate>
+	std::vector<nlohmann::json>
+	WaitForEvents(const std::string& event, Predicate predicate,
+	              std::chrono::milliseconds timeout = std::chrono::seconds(3))
+	{
+		const auto deadline = std::chrono::steady_clock::now() + timeout;
+		for (;;) {
+			std::vector<nlohmann::json> matching;
+			for (auto& candidate : Events(event)) {
+				if (predicate(candidate))
+					matching.push_back(std::move(candidate));
+			}
+			if (!matching.empty() || std::chrono::steady_clock::now() >= deadline)
+				return matching;
+			std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		}
+	}
+
+protected:
+	void
+	sink_it_(const spdlog::details::log_msg& msg) override
+	{
+		spdlog::memory_buf_t formatted;
+		formatter_->format(msg, formatted);
+		lines_.emplace_back(formatted.data(), formatted.size());
+		if (!lines_.back().empty() && lines_.back().back() == '\n')
+			lines_.back().pop_back();
+	}
+
+	void
+	flush_() override
+	{
+	}
+
+private:
+	std::vector<std::string> lines_;
+};
+
+// Returns whatever result the test set last. Thread-safe: Check runs on server threads.
+class FakeDatabaseProbe final : public service::DatabaseProbe {
+public:
+	void
+	Set(service::ProbeResult result)
+	{
+		std::lock_guard lock(mutex_);
+		result_ = std::move(result);
+	}
+
+	int
+	calls()
+	{
+		std::lock_guard lock(mutex_);
+		return calls_;
+	}
+
+	service::ProbeResult
+	Check() override
+	{
+		std::lock_guard lock(mutex_);
+		++calls_;
+		return result_;
+	}
+
+	static service::ProbeResult
+	Healthy(std::string extension_version = "0.1.0")
+	{
+		service::ProbeResult result;
+		result.ok = true;
+		result.latency = std::chrono::microseconds(1234);
+		result.server_version = "15.20 (test)";
+		result.extension_version = std::move(extension_version);
+		return result;
+	}
+
+	static service::ProbeResult
+	Unreachable()
+	{
+		service::ProbeResult result;
+		result.ok = false;
+		result.latency = std::chrono::microseconds(42);
+		result.error = "could not connect to the database";
+		return result;
+	}
+
+private:
+	std::mutex mutex_;
+	service::ProbeResult result_ = Healthy();
+	int calls_ = 0;
+};
+
+inline constexpr const char* kTestVersion = "9.8.7-test";
+
+// The production object graph minus the database, serving on 127.0.0.1:<ephemeral>.
+class TestServer {
+public:
+	explicit TestServer(std::size_t max_body_bytes = 4096)
+		: sink_(std::make_shared<CaptureSink>()), logger_(MakeJsonLogger("test", LogLevel::kDebug, sink_)),
+		  health_(probe_, kTestVersion), health_handler_(health_),
+		  router_(http::Handlers{health_handler_}, http::RouterOptions{max_body_bytes}, *logger_),
+		  server_(Options(max_body_bytes), router_.MakeHttpHandler())
+	{
+		server_.Start();
+	}
+
+	~TestServer()
+	{
+		server_.Shutdown();
+	}
+
+	std::string
+	Url(const std::string& path) const
+	{
+		return "http://127.0.0.1:" + std::to_string(server_.port()) + path;
+	}
+
+	unsigned short
+	port() const
+	{
+		return server_.port();
+	}
+
+	FakeDatabaseProbe&
+	probe()
+	{
+		return probe_;
+	}
+
+	CaptureSink&
+	log()
+	{
+		return *sink_;
+	}
+
+private:
+	static http::ServerOptions
+	Options(std::size_t max_body_bytes)
+	{
+		http::ServerOptions options;
+		options.address = "127.0.0.1";
+		options.port = 0;
+		options.threads = 2;
+		options.max_body_bytes = max_body_bytes;
+		return options;
+	}
+
+	std::shared_ptr<CaptureSink> sink_;
+	std::shared_ptr<spdlog::logger> logger_;
+	FakeDatabaseProbe probe_;
+	service::HealthService health_;
+	http::HealthHandler health_handler_;
+	http::Router router_;
+	http::Server server_;
+};
+
+} // namespace balatrix::sidecar::testing
