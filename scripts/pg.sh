@@ -100,14 +100,23 @@ cmd_start() {
 
 cmd_stop() {
 	resolve_dir
+	[ -f "$DIR/data/postmaster.pid" ] || return 0
 	if is_running; then
-		as_server "$PGBIN/pg_ctl" -D "$DIR/data" -m fast -w -t 60 stop >/dev/null
+		as_server "$PGBIN/pg_ctl" -D "$DIR/data" -m fast -w -t 60 stop >/dev/null || {
+			echo "pg.sh: could not stop cluster $NAME ($DIR)" >&2
+			return 1
+		}
 	fi
 }
 
 cmd_destroy() {
 	resolve_dir
-	cmd_stop
+	# Never delete the files of a server that is still running.
+	cmd_stop || exit 1
+	if [ -f "$DIR/data/postmaster.pid" ] && is_running; then
+		echo "pg.sh: cluster $NAME is still running; not destroying it" >&2
+		exit 1
+	fi
 	local sock
 	sock=$(socket_dir)
 	[ "$sock" = "$DIR/sock" ] || rm -rf "$sock"
