@@ -45,7 +45,7 @@ valid=$(psql -X -At -d bench_gstin -c "SELECT count(*) FILTER (WHERE balatrix.gs
 [ "$disagree" = 0 ] || { echo "gstin bench: the implementations disagree on $disagree rows" >&2; exit 1; }
 
 time_ms() { # query -> milliseconds (server-side, from EXPLAIN ANALYZE)
-	psql -X -At -d bench_gstin -c "EXPLAIN (ANALYZE, FORMAT JSON, TIMING OFF) $1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Execution Time"])'
+	psql -X -At -d bench_gstin -c "EXPLAIN (ANALYZE, FORMAT JSON, TIMING OFF) $1" | sed -n 's/.*"Execution Time": \([0-9.]*\).*/\1/p'
 }
 ours=()
 base=()

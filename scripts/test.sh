@@ -78,7 +78,7 @@ export BALATRIX_TEST_EXPECT_EXTENSION=1
 echo "==> GoogleTest (ctest)"
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j2 >"$OUT/ctest.log" 2>&1
 rc=$?
-cat "$OUT/ctest.log" | grep -E '(Failed|\*\*\*|tests passed|tests failed|Not Run)' || true
+grep -E '\*\*\*|tests passed|\((Failed|Not Run|Timeout)\)' "$OUT/ctest.log" || true
 line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$OUT/ctest.log" | tail -1)
 if [[ $line =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
 	failed=${BASH_REMATCH[1]}
