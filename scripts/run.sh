@@ -20,9 +20,10 @@ stop_sidecar() {
 	pid=$(cat "$PIDFILE")
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -TERM "$pid"
-		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		# Longer than the sidecar's drain (SHUTDOWN_GRACE_MS, 10 s by default) plus closing its pool.
+		for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 		if kill -0 "$pid" 2>/dev/null; then
-			echo "sidecar $pid did not stop within 10 s; killing it" >&2
+			echo "sidecar $pid did not stop within 20 s; killing it" >&2
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	fi

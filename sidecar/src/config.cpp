@@ -22,6 +22,7 @@ constexpr const char* kThreads = "SIDECAR_THREADS";
 constexpr const char* kPoolSize = "DB_POOL_SIZE";
 constexpr const char* kPoolTimeout = "DB_POOL_TIMEOUT_MS";
 constexpr const char* kMaxBodyBytes = "MAX_BODY_BYTES";
+constexpr const char* kShutdownGrace = "SHUTDOWN_GRACE_MS";
 constexpr const char* kRazorpayKeyId = "RAZORPAY_KEY_ID";
 constexpr const char* kRazorpayKeySecret = "RAZORPAY_KEY_SECRET";
 constexpr const char* kRazorpayWebhookSecret = "RAZORPAY_WEBHOOK_SECRET";
@@ -242,6 +243,9 @@ Config::FromEnv(const EnvLookup& lookup)
 	// 1 KiB keeps room for the smallest JSON request; 64 MiB bounds per-connection buffering.
 	config.max_body_bytes =
 		static_cast<std::size_t>(reader.Integer(kMaxBodyBytes, 1024, 64LL << 20, kDefaultMaxBodyBytes));
+	// 0 is allowed (stop without waiting); 10 minutes is far beyond any sane supervisor's kill timeout.
+	config.shutdown_grace = std::chrono::milliseconds(
+		reader.Integer(kShutdownGrace, 0, kMaxShutdownGrace.count(), kDefaultShutdownGrace.count()));
 
 	config.razorpay_key_id = reader.Get(kRazorpayKeyId);
 	config.razorpay_key_secret = reader.Get(kRazorpayKeySecret);
@@ -281,6 +285,7 @@ Config::Redacted() const
 		{kPoolSize, db_pool_size},
 		{kPoolTimeout, db_pool_timeout.count()},
 		{kMaxBodyBytes, max_body_bytes},
+		{kShutdownGrace, shutdown_grace.count()},
 		{kRazorpayKeyId, razorpay_key_id ? nlohmann::json(*razorpay_key_id) : nlohmann::json(nullptr)},
 		{kRazorpayKeySecret, SecretState(razorpay_key_secret)},
 		{kRazorpayWebhookSecret, SecretState(razorpay_webhook_secret)},

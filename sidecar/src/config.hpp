@@ -6,6 +6,11 @@
  *
  * Secrets (DATABASE_URL, JWT_SECRET, gateway secrets, SMTP_URL) are held here and nowhere else; log
  * Config::Redacted(), never the fields.
+ *
+ * SHUTDOWN_GRACE_MS (0..600000, default 10000) bounds the graceful shutdown: after SIGTERM/SIGINT the sidecar
+ * fails /health/ready and keeps serving until no request is in flight, but stops after this long regardless
+ * (0: stop at once). Whatever supervises the process must wait longer than this before it sends SIGKILL
+ * (docker compose: stop_grace_period).
  */
 #pragma once
 
@@ -49,6 +54,8 @@ struct Config {
 	static constexpr std::size_t kDefaultPoolSize = 8;
 	static constexpr std::chrono::milliseconds kDefaultPoolTimeout{2000};
 	static constexpr std::size_t kDefaultMaxBodyBytes = 1048576;
+	static constexpr std::chrono::milliseconds kDefaultShutdownGrace{10000};
+	static constexpr std::chrono::milliseconds kMaxShutdownGrace{600000};
 	static constexpr std::size_t kMinJwtSecretBytes = 32;
 	static constexpr const char* kDefaultRazorpayApiBase = "https://api.razorpay.com";
 	static constexpr const char* kDefaultStripeApiBase = "https://api.stripe.com";
@@ -62,6 +69,8 @@ struct Config {
 	std::size_t db_pool_size = kDefaultPoolSize;
 	std::chrono::milliseconds db_pool_timeout = kDefaultPoolTimeout;
 	std::size_t max_body_bytes = kDefaultMaxBodyBytes;
+	// SHUTDOWN_GRACE_MS: the longest wait for requests in flight after SIGTERM/SIGINT (see above).
+	std::chrono::milliseconds shutdown_grace = kDefaultShutdownGrace;
 
 	// Used by later features; read and validated now so a typo fails at deploy time, not at first payment.
 	std::optional<std::string> razorpay_key_id;         // public identifier, not a secret

@@ -1,15 +1,24 @@
 /*
  * balatrix-sidecar: the composition root. It reads the configuration, builds the object graph bottom-up
- * (logger -> pool -> probe -> services -> handlers -> router -> server), serves, and shuts down on SIGTERM or
- * SIGINT. Nothing else belongs here.
+ * (logger -> lifecycle -> pool -> probe -> services -> handlers -> router -> server), serves, and shuts down
+ * gracefully on SIGTERM or SIGINT. Nothing else belongs here.
  *
- * Exit codes: 0 after a clean shutdown, 2 for invalid configuration, 1 for any other startup failure.
+ * Shutdown: the first SIGTERM/SIGINT starts draining (service::Lifecycle): /health/ready answers 503 "shutting
+ * down", every other request is still served but answered with Connection: close. The wait ends when no request
+ * is in flight, after SHUTDOWN_GRACE_MS, or at a second SIGTERM/SIGINT; then the endpoint stops, the database
+ * pool closes, `stopped` is logged and the process exits 0. If requests were still in flight (grace expired or
+ * second signal) the exit is immediate: see the comment at the end of Run.
+ *
+ * Exit codes: 0 after a shutdown (drained or not), 2 for invalid configuration, 1 for any other startup failure.
  */
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <stdexcept>
@@ -27,6 +36,7 @@
 #include "http/server.hpp"
 #include "log.hpp"
 #include "service/health_service.hpp"
+#include "service/lifecycle.hpp"
 
 #ifndef BALATRIX_VERSION
 #error "BALATRIX_VERSION must be defined by the build (from balatrix.control)"
@@ -43,6 +53,9 @@ constexpr int kExitConfig = 2;
 constexpr int kExitFailure = 1;
 // How long shutdown waits for leased database connections to come back before closing them anyway.
 constexpr std::chrono::milliseconds kPoolDrainGrace{5000};
+// While draining, how often the wait for idleness looks for a second signal. Idleness itself ends the wait at
+// once (a condition variable); only the reaction to a second signal lags by up to this much.
+constexpr std::chrono::milliseconds kSignalPollInterval{50};
 
 sigset_t
 HandledSignals()
@@ -70,10 +83,57 @@ SignalName(int signal_number)
 	}
 }
 
+// Blocks until SIGTERM or SIGINT arrives and returns it; SIGHUP is logged and ignored.
+int
+WaitForStopSignal(const sigset_t& signals, spdlog::logger& logger)
+{
+	for (;;) {
+		int signal_number = 0;
+		if (sigwait(&signals, &signal_number) != 0)
+			continue;
+		if (signal_number == SIGHUP) {
+			// Configuration is read once; there is nothing to reload yet. Ignoring SIGHUP (rather than dying by
+			// its default action) keeps a closed terminal or a reload-happy supervisor from stopping the service.
+			LogEvent(logger, LogLevel::kInfo, "signal_ignored", json{{"signal", SignalName(signal_number)}});
+			continue;
+		}
+		return signal_number;
+	}
+}
+
+// Waits until no request is in flight, `grace` has passed, or a second SIGTERM/SIGINT arrives, whichever is
+// first. sigwait cannot also wait on a condition variable, so the wait is cut into kSignalPollInterval slices
+// with a non-blocking look at the pending signals between them (they stay blocked, so none is lost).
+void
+Drain(const balatrix::sidecar::service::Lifecycle& lifecycle, std::chrono::milliseconds grace, const sigset_t& signals,
+      spdlog::logger& logger)
+{
+	using std::chrono::steady_clock;
+	const auto deadline = steady_clock::now() + grace;
+	for (;;) {
+		const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
+		if (lifecycle.WaitUntilIdle(std::min(left, kSignalPollInterval)) || steady_clock::now() >= deadline)
+			return;
+		const timespec no_wait{0, 0};
+		const int signal_number = sigtimedwait(&signals, nullptr, &no_wait);
+		if (signal_number == SIGTERM || signal_number == SIGINT) {
+			LogEvent(logger, LogLevel::kWarn, "shutdown_forced",
+			         json{{"signal", SignalName(signal_number)}, {"in_flight", lifecycle.in_flight()}});
+			return;
+		}
+		if (signal_number == SIGHUP)
+			LogEvent(logger, LogLevel::kInfo, "signal_ignored", json{{"signal", SignalName(signal_number)}});
+	}
+}
+
 int
 Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigset_t& signals)
 {
 	namespace sidecar = balatrix::sidecar;
+
+	// First, so it outlives everything that uses it: the server's threads release request marks in it until
+	// they are joined, in the Server's destructor.
+	sidecar::service::Lifecycle lifecycle;
 
 	std::unique_ptr<sidecar::db::Pool> pool_holder;
 	try {
@@ -89,12 +149,12 @@ Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigse
 	sidecar::db::Pool& pool = *pool_holder;
 	sidecar::db::PgProbe probe(pool, config.db_pool_timeout, logger);
 
-	sidecar::service::HealthService health(probe, BALATRIX_VERSION);
+	sidecar::service::HealthService health(probe, lifecycle, BALATRIX_VERSION);
 
 	sidecar::http::HealthHandler health_handler(health);
 
 	sidecar::http::Router router(sidecar::http::Handlers{health_handler},
-	                             sidecar::http::RouterOptions{config.max_body_bytes}, logger);
+	                             sidecar::http::RouterOptions{config.max_body_bytes}, lifecycle, logger);
 
 	sidecar::http::ServerOptions server_options;
 	server_options.address = config.listen_address;
@@ -119,23 +179,34 @@ Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigse
 		readiness_fields["reason"] = readiness.reason;
 	LogEvent(logger, readiness.ready ? LogLevel::kInfo : LogLevel::kWarn, "startup_readiness", readiness_fields);
 
-	for (;;) {
-		int signal_number = 0;
-		if (sigwait(&signals, &signal_number) != 0)
-			continue;
-		if (signal_number == SIGHUP) {
-			// Configuration is read once; there is nothing to reload yet. Ignoring SIGHUP (rather than dying by
-			// its default action) keeps a closed terminal or a reload-happy supervisor from stopping the service.
-			LogEvent(logger, LogLevel::kInfo, "signal_ignored", json{{"signal", SignalName(signal_number)}});
-			continue;
-		}
-		LogEvent(logger, LogLevel::kInfo, "shutting_down", json{{"signal", SignalName(signal_number)}});
-		break;
-	}
+	const int signal_number = WaitForStopSignal(signals, logger);
+	const auto drain_started = std::chrono::steady_clock::now();
+	lifecycle.BeginDraining();
+	LogEvent(logger, LogLevel::kInfo, "shutting_down",
+	         json{{"signal", SignalName(signal_number)},
+	              {"in_flight", lifecycle.in_flight()},
+	              {"grace_ms", config.shutdown_grace.count()}});
+	Drain(lifecycle, config.shutdown_grace, signals, logger);
 
-	server.Shutdown();
-	pool.Close(kPoolDrainGrace);
-	LogEvent(logger, LogLevel::kInfo, "stopped");
+	// Read just before the endpoint stops: these are the requests Pistache is about to drop.
+	const int in_flight_at_shutdown = lifecycle.in_flight();
+	const bool drained = in_flight_at_shutdown == 0;
+	const auto waited =
+		std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - drain_started);
+	server.Shutdown(); // only signals Pistache's threads; the Server's destructor joins them
+	pool.Close(drained ? kPoolDrainGrace : std::chrono::milliseconds(0));
+	LogEvent(
+		logger, drained ? LogLevel::kInfo : LogLevel::kWarn, "stopped",
+		json{{"drained", drained}, {"in_flight_at_shutdown", in_flight_at_shutdown}, {"waited_ms", waited.count()}});
+	if (!drained) {
+		// The requests still in flight are lost either way (Pistache drops them), but waiting for their handlers
+		// would not be bounded: a handler blocked in the database keeps its worker thread, which the Server's
+		// destructor joins, and its pool lease, which the Pool's destructor expects back. Returning would turn
+		// SHUTDOWN_GRACE_MS and the second signal into "and then however long that handler takes". So exit
+		// now, skipping destructors: the kernel closes the sockets, PostgreSQL rolls back the abandoned
+		// sessions, and every log line is already flushed (the logger flushes each one).
+		std::_Exit(0);
+	}
 	return 0;
 }
 

@@ -6,7 +6,7 @@
 #   BALATRIX_SIDECAR_BIN        path to the balatrix-sidecar binary
 #   BALATRIX_TEST_DATABASE_URL  libpq URI of a database where the balatrix extension is installed
 #   BALATRIX_E2E_PORT           a free TCP port below 32768 for the sidecar to listen on
-# Needs: curl, perl (JSON::PP, part of Debian's perl).
+# Needs: curl, perl (JSON::PP and IO::Socket::INET, both part of Debian's perl).
 set -uo pipefail
 
 BIN=${BALATRIX_SIDECAR_BIN:-}
@@ -25,16 +25,21 @@ STRIPE_SECRET_VALUE="sk_test_e2e_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 RAZORPAY_SECRET_VALUE="rzp_e2e_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 
 SIDECAR_PID=""
+SILENT_DB_PID=""
 cleanup() {
 	if [[ -n $SIDECAR_PID ]] && kill -0 "$SIDECAR_PID" 2>/dev/null; then
 		kill -KILL "$SIDECAR_PID" 2>/dev/null
 		wait "$SIDECAR_PID" 2>/dev/null
 	fi
+	if [[ -n $SILENT_DB_PID ]]; then
+		kill "$SILENT_DB_PID" 2>/dev/null
+		wait "$SILENT_DB_PID" 2>/dev/null
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-echo "1..21"
+echo "1..28"
 TEST_NUMBER=0
 check() { # check "description" command...
 	local description=$1
@@ -72,12 +77,14 @@ header() { # header NAME HEADER-NAME: the header's value (case-insensitive name)
 	awk -v h="$(echo "$2" | tr 'A-Z' 'a-z')" 'BEGIN{FS=": "} {n=tolower($1)} n==h {sub(/\r$/, "", $2); print $2}' "$WORK/$1.headers"
 }
 
-start_sidecar() { # start_sidecar LOG DATABASE_URL: starts in the background, sets SIDECAR_PID
+start_sidecar() { # start_sidecar LOG DATABASE_URL [NAME=VALUE...]: starts in the background, sets SIDECAR_PID
+	local log=$1 url=$2
+	shift 2
 	env -i PATH="$PATH" \
-		DATABASE_URL="$2" JWT_SECRET="$JWT_SECRET_VALUE" \
+		DATABASE_URL="$url" JWT_SECRET="$JWT_SECRET_VALUE" \
 		STRIPE_SECRET_KEY="$STRIPE_SECRET_VALUE" RAZORPAY_KEY_SECRET="$RAZORPAY_SECRET_VALUE" \
-		PORT="$PORT" LISTEN_ADDRESS=127.0.0.1 LOG_LEVEL=debug DB_POOL_TIMEOUT_MS=1000 \
-		"$BIN" >"$WORK/$1" 2>&1 &
+		PORT="$PORT" LISTEN_ADDRESS=127.0.0.1 LOG_LEVEL=debug DB_POOL_TIMEOUT_MS=1000 "$@" \
+		"$BIN" >"$WORK/$log" 2>&1 &
 	SIDECAR_PID=$!
 }
 
@@ -89,6 +96,76 @@ wait_until_live() { # up to 10 s for /health/live to answer 200 while the proces
 		sleep 0.1
 	done
 	return 1
+}
+
+wait_for() { # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s; true as soon as it succeeds
+	local i limit=$(($1 * 10))
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+wait_for_exit() { # wait_for_exit SECONDS: sets EXIT_STATUS to the sidecar's exit status, or "none" if it is still running
+	EXIT_STATUS=none
+	wait_for "$1" bash -c "! kill -0 $SIDECAR_PID 2>/dev/null" || return 1
+	wait "$SIDECAR_PID"
+	EXIT_STATUS=$?
+	SIDECAR_PID=""
+}
+
+# A "database" that accepts TCP connections and never answers: libpq then waits for the server's reply until
+# connect_timeout, so a GET /health/ready stays in flight that long. It closes its first connection at once
+# (the sidecar's startup readiness probe, which must not delay startup) and appends a line to ACCEPTS for every
+# connection, so the script knows when a request's probe is waiting. Prints its port to PORTFILE.
+start_silent_db() { # start_silent_db PORTFILE ACCEPTS
+	perl -MIO::Socket::INET -e '
+		my $listener = IO::Socket::INET->new(Listen => 16, LocalAddr => "127.0.0.1", LocalPort => 0, ReuseAddr => 1)
+			or die "listen: $!";
+		open(my $port, ">", "$ARGV[0].tmp") or die; print $port $listener->sockport, "\n"; close $port;
+		rename("$ARGV[0].tmp", $ARGV[0]) or die;
+		my ($count, @held) = (0);
+		while (my $client = $listener->accept) {
+			$count++;
+			if ($count == 1) { close $client } else { push @held, $client }
+			open(my $log, ">>", $ARGV[1]) or die; print $log "$count\n"; close $log;
+		}
+	' "$1" "$2" &
+	SILENT_DB_PID=$!
+	wait_for 5 test -s "$1"
+}
+
+stop_silent_db() {
+	kill "$SILENT_DB_PID" 2>/dev/null
+	wait "$SILENT_DB_PID" 2>/dev/null
+	SILENT_DB_PID=""
+}
+
+# hold_request NAME: starts a GET /health/ready against a sidecar on the silent database and returns once its
+# probe is waiting on the database (the request is in flight). The curl runs in the background.
+hold_request() {
+	: >"$WORK/$1.accepts"
+	start_silent_db "$WORK/$1.port" "$WORK/$1.accepts" || return 1
+	# connect_timeout bounds how long the held request could last; sslmode/gssencmode keep libpq to one
+	# connection attempt per probe.
+	start_sidecar "$1.log" "postgresql://nobody@127.0.0.1:$(cat "$WORK/$1.port")/none?connect_timeout=60&sslmode=disable&gssencmode=disable" \
+		"${@:2}"
+	wait_until_live || return 1
+	curl -s -o /dev/null --max-time 90 "$BASE/health/ready" &
+	HELD_CURL_PID=$!
+	wait_for 10 bash -c "[[ \$(wc -l <'$WORK/$1.accepts') -ge 2 ]]"
+}
+
+finish_held() { # kills a sidecar still running after hold_request's test, then reaps the curl and the silent DB
+	if [[ -n $SIDECAR_PID ]]; then
+		kill -KILL "$SIDECAR_PID" 2>/dev/null
+		wait "$SIDECAR_PID" 2>/dev/null
+		SIDECAR_PID=""
+	fi
+	wait "$HELD_CURL_PID" 2>/dev/null
+	stop_silent_db
 }
 
 stop_sidecar() { # SIGTERM; true when the process exits with status 0 within 5 s
@@ -116,6 +193,12 @@ env -i PATH="$PATH" DATABASE_URL="$DB_URL" JWT_SECRET=too-short PORT=99999 "$BIN
 rc=$?
 check "invalid settings exit 2 and every problem is reported (got $rc)" \
 	bash -c "[[ $rc -eq 2 ]] && grep -q '^balatrix-sidecar: JWT_SECRET' '$WORK/bad.err' && grep -q '^balatrix-sidecar: PORT' '$WORK/bad.err'"
+
+env -i PATH="$PATH" DATABASE_URL="$DB_URL" JWT_SECRET="$JWT_SECRET_VALUE" PORT="$PORT" SHUTDOWN_GRACE_MS=abc \
+	"$BIN" >/dev/null 2>"$WORK/grace.err"
+rc=$?
+check "SHUTDOWN_GRACE_MS=abc exits 2 naming SHUTDOWN_GRACE_MS (got $rc)" \
+	bash -c "[[ $rc -eq 2 ]] && grep -q '^balatrix-sidecar: SHUTDOWN_GRACE_MS must be an integer between 0 and 600000' '$WORK/grace.err'"
 
 # ---- a healthy sidecar ------------------------------------------------------------------------------------
 start_sidecar ready.log "$DB_URL"
@@ -154,6 +237,14 @@ stop_sidecar
 rc=$?
 check "SIGTERM stops it with status 0 within 5 s (got $rc)" test "$rc" -eq 0
 check "shutdown is logged" grep -q '"msg":"stopped"' "$WORK/ready.log"
+# Idle when SIGTERM came: nothing to wait for, so the drain is complete at once.
+grep '"msg":"stopped"' "$WORK/ready.log" | tail -n 1 >"$WORK/stopped.json"
+check "the stopped event says drained, nothing in flight, and how long it waited" \
+	test "$(json "$WORK/stopped.json" '$j->{drained} && JSON::PP::is_bool($j->{drained}) && $j->{in_flight_at_shutdown} == 0 && $j->{waited_ms} =~ /^\d+$/ ? 1 : 0')" = 1
+[[ -s $WORK/stopped.json ]] && echo "# $(cat "$WORK/stopped.json")"
+grep '"msg":"shutting_down"' "$WORK/ready.log" | tail -n 1 >"$WORK/shutting_down.json"
+check "the drain start is logged with the signal and the default 10 s grace" \
+	test "$(json "$WORK/shutting_down.json" '$j->{signal} eq "SIGTERM" && $j->{grace_ms} == 10000 ? 1 : 0')" = 1
 check "every log line is a JSON object" all_lines_json "$WORK/ready.log"
 
 # ---- a sidecar whose database is unreachable --------------------------------------------------------------
@@ -169,8 +260,47 @@ stop_sidecar
 rc=$?
 check "SIGTERM stops the second instance with status 0 (got $rc)" test "$rc" -eq 0
 
+# ---- shutdown with a request in flight ----------------------------------------------------------------
+# The grace expires: the process must not wait for the held request (up to 60 s) and says it did not drain.
+hold_request held_grace SHUTDOWN_GRACE_MS=300
+held=$?
+started=$(date +%s%N)
+kill -TERM "$SIDECAR_PID" 2>/dev/null
+wait_for_exit 20
+rc=$EXIT_STATUS
+elapsed_ms=$((($(date +%s%N) - started) / 1000000))
+verdict=0
+[[ $held == 0 && $rc == 0 && $elapsed_ms -ge 300 && $elapsed_ms -lt 20000 ]] && verdict=1
+check "with a request held in flight, SIGTERM and SHUTDOWN_GRACE_MS=300 exit 0 after the grace, not after the request (held=$held rc=$rc, ${elapsed_ms} ms)" \
+	test "$verdict" = 1
+grep '"msg":"stopped"' "$WORK/held_grace.log" | tail -n 1 >"$WORK/held_grace_stopped.json"
+check "its stopped event says not drained, one request in flight, waited the grace" \
+	test "$(json "$WORK/held_grace_stopped.json" '!$j->{drained} && JSON::PP::is_bool($j->{drained}) && $j->{in_flight_at_shutdown} == 1 && $j->{waited_ms} >= 300 ? 1 : 0')" = 1
+finish_held # a sidecar that failed to exit is killed rather than waited for
+
+# A second signal during the drain stops at once, long before the 60 s grace.
+hold_request held_forced SHUTDOWN_GRACE_MS=60000
+held=$?
+kill -TERM "$SIDECAR_PID" 2>/dev/null
+wait_for 10 grep -q '"msg":"shutting_down"' "$WORK/held_forced.log"
+kill -INT "$SIDECAR_PID" 2>/dev/null
+wait_for_exit 20
+rc=$EXIT_STATUS
+verdict=0
+[[ $held == 0 && $rc == 0 ]] && verdict=1
+check "a second signal during the drain exits 0 at once (held=$held rc=$rc)" test "$verdict" = 1
+grep '"msg":"stopped"' "$WORK/held_forced.log" | tail -n 1 >"$WORK/held_forced_stopped.json"
+forced_logged=$(grep -c '"msg":"shutdown_forced".*"signal":"SIGINT"' "$WORK/held_forced.log")
+forced_stopped=$(json "$WORK/held_forced_stopped.json" '!$j->{drained} && JSON::PP::is_bool($j->{drained}) && $j->{in_flight_at_shutdown} == 1 && $j->{waited_ms} < 60000 ? 1 : 0')
+verdict=0
+[[ $forced_logged -ge 1 && $forced_stopped == 1 ]] && verdict=1
+check "the forced stop is logged, and stopped says not drained with one request in flight (forced lines: $forced_logged, stopped ok: '$forced_stopped')" \
+	test "$verdict" = 1
+finish_held # a sidecar that failed to exit is killed rather than waited for
+
 leaks=0
 for secret in "$JWT_SECRET_VALUE" "$STRIPE_SECRET_VALUE" "$RAZORPAY_SECRET_VALUE"; do
-	grep -qF -- "$secret" "$WORK/ready.log" "$WORK/down.log" "$WORK/noconf.err" "$WORK/bad.err" && leaks=$((leaks + 1))
+	grep -qF -- "$secret" "$WORK/ready.log" "$WORK/down.log" "$WORK/held_grace.log" "$WORK/held_forced.log" \
+		"$WORK/noconf.err" "$WORK/bad.err" "$WORK/grace.err" && leaks=$((leaks + 1))
 done
 check "no secret value appears in any output ($leaks leaked)" test "$leaks" -eq 0

@@ -102,6 +102,7 @@ TEST(Config, DefaultsApplyWhenOnlyRequiredSettingsAreGiven)
 	EXPECT_EQ(config.db_pool_size, 8u);
 	EXPECT_EQ(config.db_pool_timeout, std::chrono::milliseconds(2000));
 	EXPECT_EQ(config.max_body_bytes, 1048576u);
+	EXPECT_EQ(config.shutdown_grace, std::chrono::milliseconds(10000));
 	EXPECT_EQ(config.razorpay_api_base, "https://api.razorpay.com");
 	EXPECT_EQ(config.stripe_api_base, "https://api.stripe.com");
 	EXPECT_FALSE(config.razorpay_key_id.has_value());
@@ -119,6 +120,7 @@ TEST(Config, ExplicitValuesOverrideDefaults)
 	env["DB_POOL_SIZE"] = "16";
 	env["DB_POOL_TIMEOUT_MS"] = "750";
 	env["MAX_BODY_BYTES"] = "2048";
+	env["SHUTDOWN_GRACE_MS"] = "25000";
 	env["RAZORPAY_KEY_ID"] = "rzp_test_abc";
 	env["RAZORPAY_API_BASE"] = "http://127.0.0.1:18080";
 	env["STRIPE_API_BASE"] = "http://127.0.0.1:18081";
@@ -131,6 +133,7 @@ TEST(Config, ExplicitValuesOverrideDefaults)
 	EXPECT_EQ(config.db_pool_size, 16u);
 	EXPECT_EQ(config.db_pool_timeout, std::chrono::milliseconds(750));
 	EXPECT_EQ(config.max_body_bytes, 2048u);
+	EXPECT_EQ(config.shutdown_grace, std::chrono::milliseconds(25000));
 	EXPECT_EQ(config.razorpay_key_id, "rzp_test_abc");
 	EXPECT_EQ(config.razorpay_api_base, "http://127.0.0.1:18080");
 	EXPECT_EQ(config.stripe_api_base, "http://127.0.0.1:18081");
@@ -166,6 +169,25 @@ TEST(Config, NumericSettingsAreBounded)
 		const auto problems = MustFail(env);
 		ASSERT_EQ(problems.size(), 1u) << name << "=" << value;
 		EXPECT_EQ(problems[0].variable, name);
+	}
+}
+
+TEST(Config, ShutdownGraceIsMillisecondsFromZeroToTenMinutes)
+{
+	for (const char* bad : {"abc", "-1", "600001", "1.5", "10s", " 100", "99999999999999999999"}) {
+		Env env = ValidEnv();
+		env["SHUTDOWN_GRACE_MS"] = bad;
+		const auto problems = MustFail(env);
+		ASSERT_EQ(problems.size(), 1u) << "SHUTDOWN_GRACE_MS=" << bad;
+		EXPECT_EQ(problems[0].variable, "SHUTDOWN_GRACE_MS");
+		EXPECT_THAT(problems[0].message, HasSubstr("SHUTDOWN_GRACE_MS must be an integer between 0 and 600000"))
+			<< problems[0].message;
+	}
+	for (const auto& [text, expected] : std::vector<std::pair<std::string, long long>>{
+			 {"0", 0}, {"1", 1}, {"600000", 600000}, {"", 10000} /* empty = unset = default */}) {
+		Env env = ValidEnv();
+		env["SHUTDOWN_GRACE_MS"] = text;
+		EXPECT_EQ(MustParse(env).shutdown_grace, std::chrono::milliseconds(expected)) << "'" << text << "'";
 	}
 }
 
@@ -277,6 +299,7 @@ TEST(Config, RedactedHidesEverySecretAndShowsTheRest)
 	EXPECT_EQ(redacted["RAZORPAY_KEY_ID"], "rzp_test_public_id");
 	EXPECT_EQ(redacted["PORT"], 3000);
 	EXPECT_EQ(redacted["LOG_LEVEL"], "info");
+	EXPECT_EQ(redacted["SHUTDOWN_GRACE_MS"], 10000);
 }
 
 TEST(Config, RedactedShowsUnsetSecretsAsNull)

@@ -23,8 +23,9 @@ public:
 TEST(HealthService, LivenessReportsUptimeFromTheInjectedClock)
 {
 	FakeDatabaseProbe probe;
+	Lifecycle lifecycle;
 	auto now = std::chrono::steady_clock::time_point(std::chrono::hours(1000));
-	HealthService health(probe, "1.2.3", [&now] { return now; });
+	HealthService health(probe, lifecycle, "1.2.3", [&now] { return now; });
 
 	EXPECT_EQ(health.Live().uptime_seconds, 0);
 	now += std::chrono::seconds(90) + std::chrono::milliseconds(999);
@@ -38,8 +39,9 @@ TEST(HealthService, LivenessReportsUptimeFromTheInjectedClock)
 TEST(HealthService, ReadyWhenTheDatabaseAnswersAndTheExtensionIsInstalled)
 {
 	FakeDatabaseProbe probe;
+	Lifecycle lifecycle;
 	probe.Set(FakeDatabaseProbe::Healthy("0.1.0"));
-	HealthService health(probe, "1.2.3");
+	HealthService health(probe, lifecycle, "1.2.3");
 	const Readiness readiness = health.Ready();
 	EXPECT_TRUE(readiness.ready);
 	EXPECT_TRUE(readiness.reason.empty());
@@ -50,10 +52,11 @@ TEST(HealthService, ReadyWhenTheDatabaseAnswersAndTheExtensionIsInstalled)
 TEST(HealthService, NotReadyWithoutTheExtension)
 {
 	FakeDatabaseProbe probe;
+	Lifecycle lifecycle;
 	ProbeResult result = FakeDatabaseProbe::Healthy();
 	result.extension_version.reset();
 	probe.Set(result);
-	HealthService health(probe, "1.2.3");
+	HealthService health(probe, lifecycle, "1.2.3");
 	const Readiness readiness = health.Ready();
 	EXPECT_FALSE(readiness.ready);
 	EXPECT_EQ(readiness.reason, "the balatrix extension is not installed in the database");
@@ -62,8 +65,9 @@ TEST(HealthService, NotReadyWithoutTheExtension)
 TEST(HealthService, NotReadyWhenTheDatabaseIsDownAndSaysWhy)
 {
 	FakeDatabaseProbe probe;
+	Lifecycle lifecycle;
 	probe.Set(FakeDatabaseProbe::Unreachable());
-	HealthService health(probe, "1.2.3");
+	HealthService health(probe, lifecycle, "1.2.3");
 	const Readiness readiness = health.Ready();
 	EXPECT_FALSE(readiness.ready);
 	EXPECT_EQ(readiness.reason, "could not connect to the database");
@@ -72,11 +76,45 @@ TEST(HealthService, NotReadyWhenTheDatabaseIsDownAndSaysWhy)
 TEST(HealthService, AThrowingProbeMeansNotReadyRatherThanAnException)
 {
 	ThrowingProbe probe;
-	HealthService health(probe, "1.2.3");
+	Lifecycle lifecycle;
+	HealthService health(probe, lifecycle, "1.2.3");
 	Readiness readiness;
 	EXPECT_NO_THROW(readiness = health.Ready());
 	EXPECT_FALSE(readiness.ready);
 	EXPECT_FALSE(readiness.reason.empty());
+}
+
+TEST(HealthService, DrainingIsNotReadyWithoutAskingTheDatabaseWhileLivenessIsUnchanged)
+{
+	FakeDatabaseProbe probe;
+	probe.Set(FakeDatabaseProbe::Healthy());
+	Lifecycle lifecycle;
+	HealthService health(probe, lifecycle, "1.2.3");
+	ASSERT_TRUE(health.Ready().ready);
+	ASSERT_EQ(probe.calls(), 1);
+
+	lifecycle.BeginDraining();
+	const Readiness readiness = health.Ready();
+	EXPECT_FALSE(readiness.ready);
+	EXPECT_TRUE(readiness.draining);
+	EXPECT_EQ(readiness.reason, "shutting down");
+	EXPECT_EQ(probe.calls(), 1) << "a draining sidecar must not wait on the database to say it is going away";
+
+	const Liveness live = health.Live();
+	EXPECT_EQ(live.service, "balatrix-sidecar");
+	EXPECT_EQ(live.version, "1.2.3");
+}
+
+TEST(HealthService, NotDrainingMeansTheProbeDecides)
+{
+	FakeDatabaseProbe probe;
+	probe.Set(FakeDatabaseProbe::Unreachable());
+	Lifecycle lifecycle;
+	HealthService health(probe, lifecycle, "1.2.3");
+	const Readiness readiness = health.Ready();
+	EXPECT_FALSE(readiness.ready);
+	EXPECT_FALSE(readiness.draining);
+	EXPECT_EQ(readiness.reason, "could not connect to the database");
 }
 
 } // namespace

@@ -1,8 +1,10 @@
-// Shared test doubles: a log sink that keeps lines for inspection, a scriptable DatabaseProbe, and a real
-// HTTP server (the production Router + Server) on an ephemeral loopback port.
+// Shared test doubles: a log sink that keeps lines for inspection, a scriptable DatabaseProbe (which can also
+// hold calls until released, to keep a request in flight deterministically, or throw), and a real HTTP server
+// (the production Router + Server) on an ephemeral loopback port.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +21,7 @@
 #include "log.hpp"
 #include "service/database_probe.hpp"
 #include "service/health_service.hpp"
+#include "service/lifecycle.hpp"
 
 namespace balatrix::sidecar::testing {
 
@@ -86,8 +89,15 @@ private:
 };
 
 // Returns whatever result the test set last. Thread-safe: Check runs on server threads.
+//
+// Hold() makes every later Check wait until Release(), so a request to /health/ready stays in flight for as
+// long as the test wants; WaitForHeld() tells when a call has arrived. ThrowNonStandard() makes Check throw
+// something that is not a std::exception: HealthService converts only std::exception into "not ready", so
+// this escapes the handler and exercises the router's last line of defence.
 class FakeDatabaseProbe final : public service::DatabaseProbe {
 public:
+	struct NonStandardException {};
+
 	void
 	Set(service::ProbeResult result)
 	{
@@ -102,11 +112,51 @@ public:
 		return calls_;
 	}
 
+	void
+	Hold()
+	{
+		std::lock_guard lock(mutex_);
+		holding_ = true;
+	}
+
+	void
+	Release()
+	{
+		{
+			std::lock_guard lock(mutex_);
+			holding_ = false;
+		}
+		changed_.notify_all();
+	}
+
+	// True once `count` calls are waiting in Check; false after `timeout` (the test then fails, not hangs).
+	bool
+	WaitForHeld(int count, std::chrono::milliseconds timeout = std::chrono::seconds(10))
+	{
+		std::unique_lock lock(mutex_);
+		return changed_.wait_for(lock, timeout, [&] { return held_ >= count; });
+	}
+
+	void
+	ThrowNonStandard(bool enabled)
+	{
+		std::lock_guard lock(mutex_);
+		throw_ = enabled;
+	}
+
 	service::ProbeResult
 	Check() override
 	{
-		std::lock_guard lock(mutex_);
+		std::unique_lock lock(mutex_);
 		++calls_;
+		if (holding_) {
+			++held_;
+			changed_.notify_all();
+			changed_.wait(lock, [this] { return !holding_; });
+			--held_;
+		}
+		if (throw_)
+			throw NonStandardException{};
 		return result_;
 	}
 
@@ -133,8 +183,12 @@ public:
 
 private:
 	std::mutex mutex_;
+	std::condition_variable changed_;
 	service::ProbeResult result_ = Healthy();
 	int calls_ = 0;
+	bool holding_ = false;
+	int held_ = 0;
+	bool throw_ = false;
 };
 
 inline constexpr const char* kTestVersion = "9.8.7-test";
@@ -144,8 +198,8 @@ class TestServer {
 public:
 	explicit TestServer(std::size_t max_body_bytes = 4096)
 		: sink_(std::make_shared<CaptureSink>()), logger_(MakeJsonLogger("test", LogLevel::kDebug, sink_)),
-		  health_(probe_, kTestVersion), health_handler_(health_),
-		  router_(http::Handlers{health_handler_}, http::RouterOptions{max_body_bytes}, *logger_),
+		  health_(probe_, lifecycle_, kTestVersion), health_handler_(health_),
+		  router_(http::Handlers{health_handler_}, http::RouterOptions{max_body_bytes}, lifecycle_, *logger_),
 		  server_(Options(max_body_bytes), router_.MakeHttpHandler())
 	{
 		server_.Start();
@@ -153,6 +207,8 @@ public:
 
 	~TestServer()
 	{
+		// A held probe call blocks a worker thread, and Shutdown joins the workers.
+		probe_.Release();
 		server_.Shutdown();
 	}
 
@@ -172,6 +228,12 @@ public:
 	probe()
 	{
 		return probe_;
+	}
+
+	service::Lifecycle&
+	lifecycle()
+	{
+		return lifecycle_;
 	}
 
 	CaptureSink&
@@ -194,6 +256,8 @@ private:
 
 	std::shared_ptr<CaptureSink> sink_;
 	std::shared_ptr<spdlog::logger> logger_;
+	// Before the router and the server: the server's threads count requests in it until they are joined.
+	service::Lifecycle lifecycle_;
 	FakeDatabaseProbe probe_;
 	service::HealthService health_;
 	http::HealthHandler health_handler_;

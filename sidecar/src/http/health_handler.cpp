@@ -54,6 +54,9 @@ HealthHandler::Ready(const RequestContext& context) const
 	const service::Readiness readiness = health_.Ready();
 	if (readiness.ready)
 		return Success(context, "ready", json{{"status", "ready"}, {"database", DatabaseJson(readiness.database)}});
+	if (readiness.draining) // the database was not probed, so there is nothing to say about it
+		return Failure(context, ErrorCode::kServiceUnavailable, "not ready: " + readiness.reason,
+		               json{{"reason", readiness.reason}});
 	return Failure(
 		context, ErrorCode::kServiceUnavailable, "not ready: " + readiness.reason,
 		json{{"status", "not_ready"}, {"reason", readiness.reason}, {"database", DatabaseJson(readiness.database)}});

@@ -20,7 +20,8 @@ public:
 	// Liveness for orchestrators: same answer as Health, same cost.
 	Reply Live(const RequestContext& context) const;
 
-	// 200 with the database status when ready; 503 SERVICE_UNAVAILABLE with the reason otherwise.
+	// 200 with the database status when ready; 503 SERVICE_UNAVAILABLE with the reason and the database status
+	// otherwise, or with details {"reason":"shutting down"} alone while the process drains.
 	Reply Ready(const RequestContext& context) const;
 
 private:

@@ -22,6 +22,7 @@
 #include "http/request_context.hpp"
 #include "http/request_id.hpp"
 #include "log.hpp"
+#include "service/lifecycle.hpp"
 
 namespace balatrix::sidecar::http {
 
@@ -120,8 +121,8 @@ IncomingRequestId(const Http::Request& request)
 
 class Dispatcher {
 public:
-	Dispatcher(Handlers handlers, RouterOptions options, spdlog::logger& logger)
-		: handlers_(handlers), options_(options), logger_(logger),
+	Dispatcher(Handlers handlers, RouterOptions options, service::Lifecycle& lifecycle, spdlog::logger& logger)
+		: handlers_(handlers), options_(options), lifecycle_(lifecycle), logger_(logger),
 		  json_type_(Http::Mime::MediaType::fromString("application/json; charset=utf-8"))
 	{
 	}
@@ -150,6 +151,8 @@ public:
 	Serve(const Http::Request& request, const Rest::Request* route, Http::ResponseWriter response,
 	      const Handle& handle) noexcept
 	{
+		// First, so nothing below can skip it; Finish hands it on to the write.
+		service::Lifecycle::InFlight in_flight = lifecycle_.Track();
 		const auto started = std::chrono::steady_clock::now();
 		RequestContext context;
 		Reply reply;
@@ -167,7 +170,8 @@ public:
 		} catch (...) {
 			reply = InternalError(context, "non-standard exception");
 		}
-		Finish(request, response, reply, context.request_id, started, /*request_line_parsed=*/true);
+		Finish(request, response, reply, context.request_id, started, std::move(in_flight),
+		       /*request_line_parsed=*/true);
 	}
 
 	// 405 when the path exists for other methods, else 404.
@@ -216,6 +220,7 @@ public:
 	Reject(const Http::Request& partial, Http::ResponseWriter response, ErrorCode code, const std::string& message,
 	       const json& details) noexcept
 	{
+		service::Lifecycle::InFlight in_flight = lifecycle_.Track();
 		const auto started = std::chrono::steady_clock::now();
 		RequestContext context;
 		Reply reply;
@@ -230,7 +235,7 @@ public:
 		}
 		// Before its request line is complete a request has no method or path yet (the parser fills the
 		// resource last), so an empty resource here means "nothing to log".
-		Finish(partial, response, reply, context.request_id, started, !partial.resource().empty(),
+		Finish(partial, response, reply, context.request_id, started, std::move(in_flight), !partial.resource().empty(),
 		       /*close_after=*/true);
 	}
 
@@ -274,18 +279,33 @@ private:
 		}
 	}
 
-	// Sends `reply` and writes the access log line. With `close_after`, half-closes the connection once the
-	// response is on the wire. Pistache 0.0.5 never closes a connection itself, even after "Connection: close";
-	// the FIN tells the client the exchange is over and lets it hang up. shutdown() (not close()) leaves the
-	// descriptor to Pistache, and it runs on the transport thread right after the write, when the peer is still
-	// registered, so the descriptor cannot have been reused.
+	// Sends `reply` and writes the access log line. With `close_after`, or while the lifecycle drains,
+	// answers with Connection: close and half-closes the connection once the response is on the wire.
+	// Pistache 0.0.5 never closes a connection itself, even after "Connection: close"; the FIN tells the client
+	// the exchange is over and lets it hang up. shutdown() (not close()) leaves the descriptor to Pistache, and
+	// it runs on the transport thread right after the write, when the peer is still registered, so the
+	// descriptor cannot have been reused.
+	//
+	// `in_flight` is released only when the write has settled. ResponseWriter::send merely queues the bytes
+	// for the transport thread, which writes them after this handler returns; releasing the mark here would
+	// let main() see zero requests in flight and shut the endpoint down with the response still queued —
+	// exactly the drop the drain exists to prevent. So the mark moves into the promise's callbacks: they
+	// release it when the write succeeds or fails, and if Pistache discards the write unsettled (the peer
+	// vanished, the transport was torn down) destroying the callbacks releases it. If send() throws, the mark
+	// is still the local one and is released when this returns.
 	void
 	Finish(const Http::Request& request, Http::ResponseWriter& response, const Reply& reply,
-	       const std::string& request_id, std::chrono::steady_clock::time_point started, bool request_line_parsed,
-	       bool close_after = false) noexcept
+	       const std::string& request_id, std::chrono::steady_clock::time_point started,
+	       service::Lifecycle::InFlight in_flight, bool request_line_parsed, bool close_after = false) noexcept
 	{
 		try {
 			auto& headers = response.headers();
+			if (lifecycle_.draining()) {
+				close_after = true;
+				headers.remove<Http::Header::Connection>(); // the keep-alive one onInput set, if any
+			}
+			if (close_after && !headers.has<Http::Header::Connection>())
+				headers.add<Http::Header::Connection>(Http::ConnectionControl::Close);
 			if (!request_id.empty())
 				headers.add(std::make_shared<TextHeader>(kRequestIdHeader, request_id));
 			headers.add<Http::Header::CacheControl>(Http::CacheDirective::NoStore);
@@ -295,14 +315,16 @@ private:
 			}
 			std::weak_ptr<Tcp::Peer> peer = response.getPeer();
 			auto sent = response.send(static_cast<Http::Code>(reply.status), reply.body, json_type_);
-			if (close_after) {
-				sent.then(
-					[peer](ssize_t) {
+			auto mark = std::make_shared<service::Lifecycle::InFlight>(std::move(in_flight));
+			sent.then(
+				[peer, mark, close_after](ssize_t) {
+					if (close_after) {
 						if (const auto alive = peer.lock())
 							::shutdown(alive->fd(), SHUT_WR);
-					},
-					Pistache::Async::IgnoreException);
-			}
+					}
+					mark->Release();
+				},
+				[mark](std::exception_ptr) { mark->Release(); });
 		} catch (const std::exception& e) {
 			// The peer is gone or the socket failed; nothing more to tell the client.
 			LogEvent(logger_, LogLevel::kWarn, "http_send_failed",
@@ -326,6 +348,7 @@ private:
 
 	Handlers handlers_;
 	RouterOptions options_;
+	service::Lifecycle& lifecycle_;
 	spdlog::logger& logger_;
 	RequestIdGenerator ids_;
 	Http::Mime::MediaType json_type_;
@@ -482,8 +505,9 @@ private:
 
 // ---- Router ---------------------------------------------------------------------------------------------------
 
-Router::Router(Handlers handlers, RouterOptions options, spdlog::logger& logger)
-	: dispatcher_(std::make_shared<Dispatcher>(handlers, options, logger)), routes_(std::make_shared<Rest::Router>())
+Router::Router(Handlers handlers, RouterOptions options, service::Lifecycle& lifecycle, spdlog::logger& logger)
+	: dispatcher_(std::make_shared<Dispatcher>(handlers, options, lifecycle, logger)),
+	  routes_(std::make_shared<Rest::Router>())
 {
 	SetupRoutes(*routes_, dispatcher_);
 }

@@ -49,8 +49,9 @@ public:
 	// The bound port (the real one when ServerOptions::port was 0). Valid after Start.
 	std::uint16_t port() const;
 
-	// Stops accepting, closes connections and joins the worker threads. Requests in flight are dropped
-	// (Pistache 0.0.5 has no drain). Idempotent.
+	// Stops accepting and tells the worker threads to stop. Requests in flight are dropped (Pistache 0.0.5 has
+	// no drain; main() drains first, see service::Lifecycle). Returns without waiting: the threads are joined
+	// when the Server is destroyed, which therefore waits for any handler still running. Idempotent.
 	void Shutdown();
 
 private:

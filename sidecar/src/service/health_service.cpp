@@ -5,8 +5,8 @@
 
 namespace balatrix::sidecar::service {
 
-HealthService::HealthService(DatabaseProbe& probe, std::string version, Clock clock)
-	: probe_(probe), version_(std::move(version)), clock_(std::move(clock)), started_(clock_())
+HealthService::HealthService(DatabaseProbe& probe, const Lifecycle& lifecycle, std::string version, Clock clock)
+	: probe_(probe), lifecycle_(lifecycle), version_(std::move(version)), clock_(std::move(clock)), started_(clock_())
 {
 }
 
@@ -21,6 +21,13 @@ Readiness
 HealthService::Ready()
 {
 	Readiness readiness;
+	if (lifecycle_.draining()) {
+		// Checked first and answered without the database: the point is to make the load balancer look
+		// elsewhere quickly, and a slow or down database must not delay that.
+		readiness.draining = true;
+		readiness.reason = kShuttingDownReason;
+		return readiness;
+	}
 	try {
 		readiness.database = probe_.Check();
 	} catch (const std::exception&) {

@@ -3,7 +3,9 @@
  *
  * Liveness: the process is up and serving; it never touches the database, so an orchestrator does not restart
  * a healthy sidecar because PostgreSQL is down. Readiness: the database answers AND the balatrix extension is
- * installed in it — without the extension no API call can work, so traffic should go elsewhere.
+ * installed in it — without the extension no API call can work, so traffic should go elsewhere — AND the process
+ * is not shutting down (Lifecycle::draining): a draining sidecar still serves requests, but a load balancer
+ * must stop sending new ones.
  */
 #pragma once
 
@@ -13,10 +15,13 @@
 #include <string>
 
 #include "service/database_probe.hpp"
+#include "service/lifecycle.hpp"
 
 namespace balatrix::sidecar::service {
 
 inline constexpr const char* kServiceName = "balatrix-sidecar";
+// Readiness::reason while the process drains before it stops.
+inline constexpr const char* kShuttingDownReason = "shutting down";
 
 struct Liveness {
 	std::string service;
@@ -27,24 +32,29 @@ struct Liveness {
 struct Readiness {
 	bool ready = false;
 	std::string reason;   // when !ready: why, fit for API clients
-	ProbeResult database; // the probe's findings, ready or not
+	bool draining = false; // the process is shutting down; the database was not probed
+	ProbeResult database;  // the probe's findings, ready or not; empty when draining
 };
 
 class HealthService {
 public:
 	using Clock = std::function<std::chrono::steady_clock::time_point()>;
 
-	// `probe` must outlive the service. `clock` is injectable for tests; uptime counts from construction.
+	// `probe` and `lifecycle` must outlive the service. `clock` is injectable for tests; uptime counts from
+	// construction.
 	HealthService(
-		DatabaseProbe& probe, std::string version, Clock clock = [] { return std::chrono::steady_clock::now(); });
+		DatabaseProbe& probe, const Lifecycle& lifecycle, std::string version,
+		Clock clock = [] { return std::chrono::steady_clock::now(); });
 
 	Liveness Live() const;
 
-	// Runs the database probe; never throws.
+	// Not ready with kShuttingDownReason while draining, without touching the database; otherwise runs the
+	// database probe. Never throws for a probe failure reported as a std::exception.
 	Readiness Ready();
 
 private:
 	DatabaseProbe& probe_;
+	const Lifecycle& lifecycle_;
 	std::string version_;
 	Clock clock_;
 	std::chrono::steady_clock::time_point started_;
