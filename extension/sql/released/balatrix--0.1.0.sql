@@ -1,0 +1,1295 @@
+/*
+ * balatrix — PostgreSQL-native telecom billing.
+ *
+ * This is the one install script we edit. The Makefile copies it to balatrix--<version>.sql.
+ * Released versions are frozen: a change after a release goes here AND into a new
+ * balatrix--<old>--<new>.sql, and `make test` proves that the upgraded install equals a fresh one.
+ *
+ * Sections: roles · domains · GST reference data · GSTIN functions · users & auth · customers ·
+ * accounts & SIP extensions · catalogue (rate plans, add-ons) · rate decks & rates · subscriptions &
+ * usage · DIDs · CDRs · ledger · invoices · payments · notifications, webhooks, outbox · audit ·
+ * housekeeping (updated_at, partitions, append-only) · default catalogue · privileges.
+ *
+ * Conventions: money is numeric (never float): numeric(20,4) for balances, ledger amounts and call
+ * charges (rates carry 4 decimals), numeric(14,2) for invoice amounts (paise). Time is timestamptz;
+ * billing periods are half-open [start, end). Statuses are text with a named CHECK (easy to extend
+ * in an upgrade script). Every tenant table carries customer_id (RLS, and a Citus distribution key).
+ */
+\echo Use "CREATE EXTENSION balatrix" to load this file. \quit
+
+-- ============================================================================================
+-- Roles
+-- ============================================================================================
+-- Roles are cluster-wide and outlive the extension: create them only when missing, so the
+-- extension can be installed in several databases and re-installed.
+--   balatrix_owner     owns every table (NOLOGIN); SECURITY DEFINER functions run as it
+--   balatrix_api       the sidecar's login role: no ownership, only the grants it needs; tenant
+--                      isolation by row-level security
+--   balatrix_ingest    FreeSWITCH's login role (mod_cdr_pg_csv db-info): INSERT into balatrix.cdr;
+--                      BYPASSRLS because the operator replays FreeSWITCH's csv spool with \copy as
+--                      this role, and COPY FROM refuses a table with row-level security enabled
+--                      ("COPY FROM not supported with row-level security"). It holds no privilege
+--                      but INSERT on balatrix.cdr, so bypassing RLS lets it read nothing.
+--   balatrix_readonly  reporting (NOLOGIN; grant it to analysts' roles)
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'balatrix_owner') THEN
+        CREATE ROLE balatrix_owner NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'balatrix_api') THEN
+        CREATE ROLE balatrix_api LOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'balatrix_ingest') THEN
+        CREATE ROLE balatrix_ingest LOGIN;
+    END IF;
+    -- Also for a role left by an earlier install.
+    ALTER ROLE balatrix_ingest BYPASSRLS;
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'balatrix_readonly') THEN
+        CREATE ROLE balatrix_readonly NOLOGIN;
+    END IF;
+END
+$roles$;
+
+REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
+-- The owner role needs USAGE too: foreign-key checks run as the referenced table's owner.
+GRANT USAGE ON SCHEMA @extschema@ TO balatrix_owner, balatrix_api, balatrix_ingest, balatrix_readonly;
+
+-- ============================================================================================
+-- Domains
+-- ============================================================================================
+CREATE DOMAIN @extschema@.currency_code AS char(3)
+    CONSTRAINT currency_code_format CHECK (VALUE ~ '^[A-Z]{3}$');
+COMMENT ON DOMAIN @extschema@.currency_code IS 'ISO 4217 currency code, upper case (INR, USD, ...).';
+
+-- Format only; the check character is enforced on customers by a trigger (it can be relaxed for
+-- sandbox GSTINs with SET balatrix.gstin_verify_check_character = off).
+CREATE DOMAIN @extschema@.gstin AS text
+    CONSTRAINT gstin_format CHECK (VALUE ~ '^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$');
+COMMENT ON DOMAIN @extschema@.gstin IS
+    'GSTIN of a normal taxpayer: 2-digit State code, PAN, entity number, Z, check character (upper case).';
+
+CREATE DOMAIN @extschema@.pan AS text
+    CONSTRAINT pan_format CHECK (VALUE ~ '^[A-Z]{5}[0-9]{4}[A-Z]$');
+COMMENT ON DOMAIN @extschema@.pan IS 'Permanent Account Number: 5 letters, 4 digits, 1 letter.';
+
+CREATE DOMAIN @extschema@.state_code AS text
+    CONSTRAINT state_code_format CHECK (VALUE ~ '^[0-9]{2}$');
+COMMENT ON DOMAIN @extschema@.state_code IS 'GST State / UT code, two digits (29 = Karnataka); see balatrix.gst_states.';
+
+CREATE DOMAIN @extschema@.sac AS text
+    CONSTRAINT sac_format CHECK (VALUE ~ '^99[0-9]{2}([0-9]{2}){0,2}$');
+COMMENT ON DOMAIN @extschema@.sac IS 'Services Accounting Code: 4, 6 or 8 digits starting with 99 (telecom: 9984xx).';
+
+-- ============================================================================================
+-- GST reference data and GSTIN functions (C++: extension/core/src/gst.cpp)
+-- ============================================================================================
+CREATE FUNCTION @extschema@.gst_state_list(
+    OUT code text, OUT name text, OUT intra_state_levy text, OUT gstin_prefix boolean)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'balatrix_gst_state_list'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gst_state_list() IS
+    'The GST State / UT code table compiled into balatrix (the source of balatrix.gst_states).';
+
+CREATE TABLE @extschema@.gst_states (
+    code             @extschema@.state_code PRIMARY KEY,
+    name             text NOT NULL,
+    intra_state_levy text NOT NULL CONSTRAINT gst_states_levy CHECK (intra_state_levy IN ('SGST', 'UTGST', 'NONE')),
+    gstin_prefix     boolean NOT NULL
+);
+COMMENT ON TABLE @extschema@.gst_states IS
+    'GST State / UT codes (reference/gst-payments.md §1.6): SGST for States and UTs with a legislature, '
+    'UTGST for UTs without one; gstin_prefix = may start a GSTIN. Filled from balatrix.gst_state_list().';
+INSERT INTO @extschema@.gst_states (code, name, intra_state_levy, gstin_prefix)
+    SELECT code, name, intra_state_levy, gstin_prefix FROM @extschema@.gst_state_list();
+
+CREATE FUNCTION @extschema@.gstin_is_valid(gstin text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'balatrix_gstin_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gstin_is_valid(text) IS
+    'True when gstin is a valid GSTIN: 15 characters, normal-taxpayer format, a GSTIN State code and the '
+    'mod-36 check character. Surrounding spaces and letter case are ignored. NULL gives NULL; any other '
+    'input gives true or false, never an error.';
+
+CREATE FUNCTION @extschema@.gstin_is_valid(gstin text, verify_check_character boolean) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'balatrix_gstin_is_valid'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gstin_is_valid(text, boolean) IS
+    'As gstin_is_valid(gstin), but the check character is only enforced when verify_check_character '
+    '(false accepts NIC sandbox GSTINs).';
+
+CREATE FUNCTION @extschema@.gstin_state_code(gstin text) RETURNS text
+    AS 'MODULE_PATHNAME', 'balatrix_gstin_state_code'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gstin_state_code(text) IS
+    'The two-digit State code of a valid GSTIN (''29'' for Karnataka); NULL when gstin is NULL or not a valid GSTIN.';
+
+CREATE FUNCTION @extschema@.gstin_state_code(gstin text, verify_check_character boolean) RETURNS text
+    AS 'MODULE_PATHNAME', 'balatrix_gstin_state_code'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gstin_state_code(text, boolean) IS
+    'As gstin_state_code(gstin), with the check character enforced only when verify_check_character.';
+
+CREATE FUNCTION @extschema@.gstin_explain(
+    gstin text, verify_check_character boolean DEFAULT true,
+    OUT valid boolean, OUT normalized text, OUT state_code text, OUT state_name text,
+    OUT expected_check_character text, OUT reason text)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'balatrix_gstin_explain'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gstin_explain(text, boolean) IS
+    'Why a GSTIN is valid or not: the normalised form, its State, the expected check character and a '
+    'one-line reason. Never raises for bad input.';
+
+-- ============================================================================================
+-- Shared trigger functions
+-- ============================================================================================
+CREATE FUNCTION @extschema@.tg_touch_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    NEW.updated_at := pg_catalog.now();
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tg_touch_updated_at() IS 'BEFORE UPDATE trigger: sets updated_at to the transaction time.';
+
+CREATE FUNCTION @extschema@.tg_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % is not allowed', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'feature_not_supported',
+              HINT = CASE WHEN TG_TABLE_NAME = 'ledger'
+                          THEN 'Correct a ledger entry by posting a reversing entry.'
+                          ELSE 'Rows of this table are a permanent record.' END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tg_append_only() IS
+    'BEFORE UPDATE / DELETE / TRUNCATE trigger of append-only tables (ledger, audit_log): refuses with SQLSTATE 0A000.';
+
+-- ============================================================================================
+-- Users and authentication
+-- ============================================================================================
+CREATE TABLE @extschema@.users (
+    id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    email                 text NOT NULL CONSTRAINT users_email_format CHECK (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' AND length(email) <= 254),
+    password_hash         text NOT NULL,
+    first_name            text,
+    last_name             text,
+    phone                 text CONSTRAINT users_phone_e164 CHECK (phone ~ '^\+[1-9][0-9]{1,14}$'),
+    role                  text NOT NULL DEFAULT 'customer'
+                          CONSTRAINT users_role CHECK (role IN ('super_admin', 'admin', 'support', 'reseller', 'customer')),
+    is_active             boolean NOT NULL DEFAULT true,
+    email_verified_at     timestamptz,
+    mfa_enabled           boolean NOT NULL DEFAULT false,
+    mfa_secret            text,
+    mfa_backup_code_hashes text[] NOT NULL DEFAULT '{}',
+    failed_login_attempts integer NOT NULL DEFAULT 0 CONSTRAINT users_failed_attempts CHECK (failed_login_attempts >= 0),
+    locked_until          timestamptz,
+    last_login_at         timestamptz,
+    last_login_ip         inet,
+    password_changed_at   timestamptz,
+    created_at            timestamptz NOT NULL DEFAULT now(),
+    updated_at            timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT users_mfa_secret CHECK (NOT mfa_enabled OR mfa_secret IS NOT NULL)
+);
+CREATE UNIQUE INDEX users_email_key ON @extschema@.users (lower(email));
+CREATE INDEX users_role_idx ON @extschema@.users (role);
+COMMENT ON TABLE @extschema@.users IS
+    'Login identities of the REST API (staff and customers). Passwords as argon2id / bcrypt hashes only; '
+    'email unique case-insensitively; role is never chosen by the user at registration.';
+
+CREATE TABLE @extschema@.refresh_tokens (
+    id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id        uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
+    family_id      uuid NOT NULL,
+    token_hash     bytea NOT NULL UNIQUE CONSTRAINT refresh_tokens_hash_len CHECK (length(token_hash) = 32),
+    issued_at      timestamptz NOT NULL DEFAULT now(),
+    expires_at     timestamptz NOT NULL,
+    revoked_at     timestamptz,
+    revoked_reason text,
+    replaced_by    uuid REFERENCES @extschema@.refresh_tokens (id) ON DELETE SET NULL,
+    ip_address     inet,
+    user_agent     text,
+    CONSTRAINT refresh_tokens_expiry CHECK (expires_at > issued_at)
+);
+CREATE INDEX refresh_tokens_user_idx ON @extschema@.refresh_tokens (user_id);
+CREATE INDEX refresh_tokens_family_idx ON @extschema@.refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_expires_idx ON @extschema@.refresh_tokens (expires_at);
+COMMENT ON TABLE @extschema@.refresh_tokens IS
+    'Rotating refresh tokens, stored as SHA-256 hashes. A rotation links old to new (replaced_by) within '
+    'one family; presenting a revoked token revokes the whole family (reuse detection).';
+
+CREATE TABLE @extschema@.user_tokens (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id    uuid NOT NULL REFERENCES @extschema@.users (id) ON DELETE CASCADE,
+    purpose    text NOT NULL CONSTRAINT user_tokens_purpose CHECK (purpose IN ('password_reset', 'email_verification')),
+    token_hash bytea NOT NULL UNIQUE CONSTRAINT user_tokens_hash_len CHECK (length(token_hash) = 32),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    used_at    timestamptz,
+    CONSTRAINT user_tokens_expiry CHECK (expires_at > created_at)
+);
+CREATE INDEX user_tokens_user_idx ON @extschema@.user_tokens (user_id, purpose);
+COMMENT ON TABLE @extschema@.user_tokens IS
+    'Single-use password-reset and e-mail-verification tokens, stored as SHA-256 hashes with an expiry.';
+
+-- ============================================================================================
+-- Customers
+-- ============================================================================================
+CREATE SEQUENCE @extschema@.customer_number_seq;
+
+CREATE TABLE @extschema@.customers (
+    id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    customer_number    text NOT NULL UNIQUE
+                       DEFAULT 'C' || lpad(nextval('@extschema@.customer_number_seq')::text, 7, '0'),
+    user_id            uuid UNIQUE REFERENCES @extschema@.users (id) ON DELETE RESTRICT,
+    reseller_user_id   uuid REFERENCES @extschema@.users (id) ON DELETE RESTRICT,
+    name               text NOT NULL CONSTRAINT customers_name_not_blank CHECK (btrim(name) <> ''),
+    company_name       text,
+    business_type      text NOT NULL DEFAULT 'individual'
+                       CONSTRAINT customers_business_type CHECK (business_type IN ('individual', 'small_business', 'enterprise')),
+    email              text CONSTRAINT customers_email_format CHECK (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
+    phone              text CONSTRAINT customers_phone_e164 CHECK (phone ~ '^\+[1-9][0-9]{1,14}$'),
+    -- text, not the gstin domain: a domain is checked before BEFORE triggers run, and the GSTIN
+    -- trigger first normalises ' 29aagcb7383j1z4 ' to the canonical form this CHECK demands.
+    gstin              text CONSTRAINT customers_gstin_format
+                       CHECK (gstin ~ '^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$'),
+    pan                @extschema@.pan,
+    billing_address    text,
+    billing_city       text,
+    billing_state_code @extschema@.state_code REFERENCES @extschema@.gst_states (code),
+    billing_pincode    text CONSTRAINT customers_pincode CHECK (billing_pincode ~ '^[1-9][0-9]{5}$'),
+    billing_country    char(2) NOT NULL DEFAULT 'IN' CONSTRAINT customers_country CHECK (billing_country ~ '^[A-Z]{2}$'),
+    status             text NOT NULL DEFAULT 'active'
+                       CONSTRAINT customers_status CHECK (status IN ('pending', 'active', 'suspended', 'cancelled')),
+    kyc_status         text NOT NULL DEFAULT 'pending'
+                       CONSTRAINT customers_kyc_status CHECK (kyc_status IN ('pending', 'submitted', 'verified', 'rejected')),
+    kyc_documents      jsonb NOT NULL DEFAULT '[]',
+    tax_exempt         boolean NOT NULL DEFAULT false,
+    notes              text,
+    metadata           jsonb NOT NULL DEFAULT '{}',
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    -- A GSTIN embeds the holder's PAN (characters 3-12).
+    CONSTRAINT customers_gstin_pan CHECK (gstin IS NULL OR pan IS NULL OR substr(gstin, 3, 10) = pan),
+    -- Indian customers need a State for the place of supply.
+    CONSTRAINT customers_indian_state CHECK (billing_country <> 'IN' OR billing_state_code IS NOT NULL OR status = 'pending')
+);
+CREATE INDEX customers_gstin_idx ON @extschema@.customers (gstin) WHERE gstin IS NOT NULL;
+CREATE INDEX customers_status_idx ON @extschema@.customers (status);
+CREATE INDEX customers_reseller_idx ON @extschema@.customers (reseller_user_id) WHERE reseller_user_id IS NOT NULL;
+CREATE INDEX customers_name_idx ON @extschema@.customers (lower(name));
+COMMENT ON TABLE @extschema@.customers IS
+    'Billed parties (KYC, GSTIN, PAN, billing address). billing_state_code decides CGST+SGST/UTGST vs IGST; '
+    'a valid GSTIN makes invoices B2B; tax_exempt suppresses GST.';
+
+CREATE FUNCTION @extschema@.tg_customers_gstin() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    verify boolean;
+    verdict record;
+BEGIN
+    IF NEW.gstin IS NULL THEN
+        RETURN NEW;
+    END IF;
+    -- gstin_explain is IMMUTABLE, so the setting is read here and passed in.
+    verify := coalesce(nullif(current_setting('balatrix.gstin_verify_check_character', true), '')::boolean, true);
+    verdict := @extschema@.gstin_explain(NEW.gstin, verify);
+    -- state_code is set on an invalid GSTIN only when the check character alone is wrong.
+    IF NOT verdict.valid AND verdict.state_code IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid GSTIN "%"', NEW.gstin
+            USING ERRCODE = 'check_violation',
+                  DETAIL = verdict.reason || ' (expected ' || verdict.expected_check_character || ')',
+                  HINT = 'Sandbox GSTINs with a wrong check character are accepted after '
+                         'SET balatrix.gstin_verify_check_character = off.';
+    ELSIF NOT verdict.valid THEN
+        RAISE EXCEPTION 'invalid GSTIN "%"', NEW.gstin
+            USING ERRCODE = 'check_violation', DETAIL = verdict.reason;
+    END IF;
+    NEW.gstin := verdict.normalized;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tg_customers_gstin() IS
+    'BEFORE INSERT / UPDATE OF gstin on customers: normalises the GSTIN (trim, upper case) and validates it, '
+    'check character included unless balatrix.gstin_verify_check_character is off (23514 when invalid).';
+
+-- The trigger normalises (trims, upper-cases) and validates the GSTIN, check character included
+-- unless the setting relaxes it; the column's CHECK then sees the canonical form.
+CREATE TRIGGER customers_gstin_trg BEFORE INSERT OR UPDATE OF gstin ON @extschema@.customers
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_customers_gstin();
+
+-- ============================================================================================
+-- Accounts and SIP extensions
+-- ============================================================================================
+CREATE TABLE @extschema@.accounts (
+    id                         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    customer_id                uuid NOT NULL REFERENCES @extschema@.customers (id) ON DELETE RESTRICT,
+    account_number             text NOT NULL UNIQUE
+                               CONSTRAINT accounts_number_format CHECK (account_number ~ '^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$'),
+    account_type               text NOT NULL CONSTRAINT accounts_type CHECK (account_type IN ('prepaid', 'postpaid')),
+    currency                   @extschema@.currency_code NOT NULL DEFAULT 'INR',
+    balance                    numeric(20,4) NOT NULL DEFAULT 0,
+    credit_limit               numeric(20,4) NOT NULL DEFAULT 0 CONSTRAINT accounts_credit_limit CHECK (credit_limit >= 0),
+    low_balance_threshold      numeric(20,4) NOT NULL DEFAULT 100 CONSTRAINT accounts_low_threshold CHECK (low_balance_threshold >= 0),
+    critical_balance_threshold numeric(20,4) NOT NULL DEFAULT 10 CONSTRAINT accounts_critical_threshold CHECK (critical_balance_threshold >= 0),
+    status                     text NOT NULL DEFAULT 'active' CONSTRAINT accounts_status CHECK (status IN ('active', 'suspended', 'closed')),
+    created_at                 timestamptz NOT NULL DEFAULT now(),
+    updated_at                 timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT accounts_thresholds_ordered CHECK (critical_balance_threshold <= low_balance_threshold),
+    -- credit is a postpaid notion: a prepaid account spends its balance.
+    CONSTRAINT accounts_prepaid_no_credit CHECK (account_type = 'postpaid' OR credit_limit = 0),
+    UNIQUE (id, customer_id)
+);
+CREATE INDEX accounts_customer_idx ON @extschema@.accounts (customer_id);
+COMMENT ON TABLE @extschema@.accounts IS
+    'Balance holders of a customer, prepaid or postpaid. account_number is what FreeSWITCH sends as accountcode. '
+    'balance (positive = in the customer''s favour; postpaid usage makes it negative) always equals the sum '
+    'of the account''s ledger entries; it is changed only together with a ledger row.';
+
+CREATE TABLE @extschema@.sip_extensions (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    customer_id  uuid NOT NULL,
+    account_id   uuid NOT NULL,
+    extension    text NOT NULL UNIQUE CONSTRAINT sip_extensions_format CHECK (extension ~ '^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$'),
+    display_name text,
+    is_active    boolean NOT NULL DEFAULT true,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (account_id, customer_id) REFERENCES @extschema@.accounts (id, customer_id) ON DELETE RESTRICT
+);
+CREATE INDEX sip_extensions_account_idx ON @extschema@.sip_extensions (account_id);
+COMMENT ON TABLE @extschema@.sip_extensions IS
+    'SIP users (extensions) of an account: a CDR whose accountcode equals an extension is billed to its account. '
+    'No SIP secret is stored here (the switch keeps those).';
+
+-- ============================================================================================
+-- Catalogue: rate plans and add-ons
+-- ============================================================================================
+CREATE TABLE @extschema@.rate_plans (
+    id                  uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    code                text NOT NULL UNIQUE CONSTRAINT rate_plans_code_format CHECK (code ~ '^[A-Z][A-Z0-9_]{1,49}$'),
+    name                text NOT NULL,
+    description         text,
+    currency            @extschema@.currency_code NOT NULL DEFAULT 'INR',
+    monthly_price       numeric(14,2) NOT NULL CONSTRAINT rate_plans_monthly_price CHECK (monthly_price >= 0),
+    quarterly_price     numeric(14,2) NOT NULL CONSTRAINT rate_plans_quarterly_price CHECK (quarterly_price >= 0),
+    annual_price        numeric(14,2) NOT NULL CONSTRAINT rate_plans_annual_price CHECK (annual_price >= 0),
+    included_minutes    integer NOT NULL DEFAULT 0 CONSTRAINT rate_plans_included_minutes CHECK (included_minutes >= 0),
+    overage_rate        numeric(12,4) NOT NULL CONSTRAINT rate_plans_overage_rate CHECK (overage_rate >= 0),
+    included_tfns       integer NOT NULL DEFAULT 0 CONSTRAINT rate_plans_included_tfns CHECK (included_tfns >= 0),
+    included_extensions integer NOT NULL DEFAULT 0 CONSTRAINT rate_plans_included_extensions CHECK (included_extensions >= 0),
+    trial_days          integer NOT NULL DEFAULT 0 CONSTRAINT rate_plans_trial_days CHECK (trial_days BETWEEN 0 AND 366),
+    setup_fee           numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT rate_plans_setup_fee CHECK (setup_fee >= 0),
+    sac                 @extschema@.sac NOT NULL DEFAULT '998412',
+    is_active           boolean NOT NULL DEFAULT true,
+    is_public           boolean NOT NULL DEFAULT true,
+    display_order       integer NOT NULL DEFAULT 0,
+    features            jsonb NOT NULL DEFAULT '{}',
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE @extschema@.rate_plans IS
+    'The subscription catalogue. Prices exclude GST. included_minutes is per month (a quarter includes 3x, '
+    'a year 12x); overage_rate is rupees per minute beyond them. Prices of all three cycles are stored so '
+    'operators can edit each (the default catalogue uses quarterly = 3 x monthly, annual = 12 x monthly x 0.8).';
+
+CREATE TABLE @extschema@.add_ons (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    code          text NOT NULL UNIQUE CONSTRAINT add_ons_code_format CHECK (code ~ '^[A-Z][A-Z0-9_]{1,49}$'),
+    name          text NOT NULL,
+    description   text,
+    currency      @extschema@.currency_code NOT NULL DEFAULT 'INR',
+    monthly_price numeric(14,2) NOT NULL CONSTRAINT add_ons_monthly_price CHECK (monthly_price >= 0),
+    sac           @extschema@.sac NOT NULL DEFAULT '998412',
+    max_quantity  integer CONSTRAINT add_ons_max_quantity CHECK (max_quantity > 0),
+    is_active     boolean NOT NULL DEFAULT true,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE @extschema@.add_ons IS
+    'Recurring extras sold with a subscription (extra toll-free number, extra extension), priced per month '
+    'excluding GST and scaled by the billing cycle like the plan.';
+
+-- ============================================================================================
+-- Rate decks and rates
+-- ============================================================================================
+CREATE TABLE @extschema@.rate_decks (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name         text NOT NULL,
+    version      integer NOT NULL DEFAULT 1 CONSTRAINT rate_decks_version CHECK (version > 0),
+    description  text,
+    currency     @extschema@.currency_code NOT NULL DEFAULT 'INR',
+    status       text NOT NULL DEFAULT 'draft' CONSTRAINT rate_decks_status CHECK (status IN ('draft', 'published', 'retired')),
+    published_at timestamptz,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (name, version),
+    CONSTRAINT rate_decks_published CHECK (status = 'draft' OR published_at IS NOT NULL)
+);
+COMMENT ON TABLE @extschema@.rate_decks IS
+    'Versioned per-destination tariffs. A draft is edited and loaded, then published; rating uses published decks.';
+
+CREATE TABLE @extschema@.rate_plan_decks (
+    rate_plan_id uuid NOT NULL REFERENCES @extschema@.rate_plans (id) ON DELETE CASCADE,
+    rate_deck_id uuid NOT NULL REFERENCES @extschema@.rate_decks (id) ON DELETE RESTRICT,
+    priority     integer NOT NULL DEFAULT 100,
+    PRIMARY KEY (rate_plan_id, rate_deck_id)
+);
+CREATE INDEX rate_plan_decks_deck_idx ON @extschema@.rate_plan_decks (rate_deck_id);
+COMMENT ON TABLE @extschema@.rate_plan_decks IS
+    'Which rate decks price the calls of a rate plan''s subscribers; lower priority is consulted first.';
+
+CREATE TABLE @extschema@.rates (
+    id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    rate_deck_id         uuid NOT NULL REFERENCES @extschema@.rate_decks (id) ON DELETE CASCADE,
+    prefix               text NOT NULL CONSTRAINT rates_prefix_digits CHECK (prefix ~ '^[0-9]{1,20}$'),
+    description          text,
+    rate_per_minute      numeric(12,4) NOT NULL CONSTRAINT rates_rate CHECK (rate_per_minute >= 0),
+    initial_increment    integer NOT NULL DEFAULT 60 CONSTRAINT rates_initial_increment CHECK (initial_increment BETWEEN 1 AND 3600),
+    subsequent_increment integer NOT NULL DEFAULT 60 CONSTRAINT rates_subsequent_increment CHECK (subsequent_increment BETWEEN 1 AND 3600),
+    connect_fee          numeric(12,4) NOT NULL DEFAULT 0 CONSTRAINT rates_connect_fee CHECK (connect_fee >= 0),
+    minimum_charge       numeric(12,4) NOT NULL DEFAULT 0 CONSTRAINT rates_minimum_charge CHECK (minimum_charge >= 0),
+    charge_unanswered    boolean NOT NULL DEFAULT false,
+    uses_allowance       boolean NOT NULL DEFAULT true,
+    effective_from       timestamptz NOT NULL DEFAULT '-infinity',
+    effective_to         timestamptz,
+    band_weekdays        smallint CONSTRAINT rates_band_weekdays CHECK (band_weekdays BETWEEN 1 AND 127),
+    band_start           time,
+    band_end             time,
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT rates_effective_order CHECK (effective_to IS NULL OR effective_to > effective_from),
+    CONSTRAINT rates_band_complete CHECK ((band_weekdays IS NULL) = (band_start IS NULL) AND (band_start IS NULL) = (band_end IS NULL))
+);
+CREATE INDEX rates_deck_prefix_idx ON @extschema@.rates (rate_deck_id, prefix, effective_from DESC);
+COMMENT ON TABLE @extschema@.rates IS
+    'One tariff of a deck: destination prefix (digits of the normalised number), rupees per minute (4 decimals), '
+    'initial / subsequent increments in seconds (60/60 per minute, 1/1 per second), connect fee, minimum charge, '
+    'validity [effective_from, effective_to) and an optional IST time band (band_weekdays bit 0 = Monday ... '
+    'bit 6 = Sunday; [band_start, band_end), wrapping past midnight when band_end <= band_start). '
+    'Longest prefix wins; among equals the latest effective_from.';
+
+-- ============================================================================================
+-- Subscriptions and usage
+-- ============================================================================================
+CREATE SEQUENCE @extschema@.subscription_number_seq;
+
+CREATE TABLE @extschema@.subscriptions (
+    id                   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    subscription_number  text NOT NULL UNIQUE
+                         DEFAULT 'S' || lpad(nextval('@extschema@.subscription_number_seq')::text, 9, '0'),
+    customer_id          uuid NOT NULL,
+    account_id           uuid NOT NULL,
+    rate_plan_id         uuid NOT NULL REFERENCES @extschema@.rate_plans (id) ON DELETE RESTRICT,
+    pending_rate_plan_id uuid REFERENCES @extschema@.rate_plans (id) ON DELETE RESTRICT,
+    status               text NOT NULL DEFAULT 'pending'
+                         CONSTRAINT subscriptions_status CHECK (status IN ('pending', 'trial', 'active', 'suspended', 'cancelled', 'expired')),
+    billing_cycle        text NOT NULL DEFAULT 'monthly'
+                         CONSTRAINT subscriptions_billing_cycle CHECK (billing_cycle IN ('monthly', 'quarterly', 'annual')),
+    currency             @extschema@.currency_code NOT NULL DEFAULT 'INR',
+    recurring_price      numeric(14,2) NOT NULL CONSTRAINT subscriptions_recurring_price CHECK (recurring_price >= 0),
+    anchor_day           smallint NOT NULL CONSTRAINT subscriptions_anchor_day CHECK (anchor_day BETWEEN 1 AND 31),
+    started_at           timestamptz NOT NULL,
+    trial_ends_at        timestamptz,
+    current_period_start timestamptz,
+    current_period_end   timestamptz,
+    auto_renew           boolean NOT NULL DEFAULT true,
+    cancel_at_period_end boolean NOT NULL DEFAULT false,
+    cancelled_at         timestamptz,
+    cancellation_reason  text,
+    suspended_at         timestamptz,
+    ended_at             timestamptz,
+    discount_percent     numeric(5,2) NOT NULL DEFAULT 0 CONSTRAINT subscriptions_discount_percent CHECK (discount_percent BETWEEN 0 AND 100),
+    discount_amount      numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT subscriptions_discount_amount CHECK (discount_amount >= 0),
+    coupon_code          text,
+    metadata             jsonb NOT NULL DEFAULT '{}',
+    created_at           timestamptz NOT NULL DEFAULT now(),
+    updated_at           timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (account_id, customer_id) REFERENCES @extschema@.accounts (id, customer_id) ON DELETE RESTRICT,
+    CONSTRAINT subscriptions_period_order CHECK (current_period_end > current_period_start),
+    CONSTRAINT subscriptions_period_complete CHECK ((current_period_start IS NULL) = (current_period_end IS NULL)),
+    CONSTRAINT subscriptions_trial CHECK (status <> 'trial' OR trial_ends_at IS NOT NULL),
+    CONSTRAINT subscriptions_cancelled CHECK (status <> 'cancelled' OR cancelled_at IS NOT NULL),
+    UNIQUE (id, customer_id)
+);
+CREATE INDEX subscriptions_customer_idx ON @extschema@.subscriptions (customer_id);
+CREATE INDEX subscriptions_account_idx ON @extschema@.subscriptions (account_id);
+CREATE INDEX subscriptions_plan_idx ON @extschema@.subscriptions (rate_plan_id);
+CREATE INDEX subscriptions_due_idx ON @extschema@.subscriptions (current_period_end)
+    WHERE status IN ('trial', 'active', 'suspended');
+COMMENT ON TABLE @extschema@.subscriptions IS
+    'A customer''s plan on an account. Anniversary periods [current_period_start, current_period_end) from '
+    'anchor_day with end-of-month clamping; recurring_price is locked at subscription time; '
+    'pending_rate_plan_id holds a downgrade that takes effect at the next period.';
+
+CREATE TABLE @extschema@.subscription_add_ons (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    customer_id     uuid NOT NULL,
+    subscription_id uuid NOT NULL,
+    add_on_id       uuid NOT NULL REFERENCES @extschema@.add_ons (id) ON DELETE RESTRICT,
+    quantity        integer NOT NULL CONSTRAINT subscription_add_ons_quantity CHECK (quantity > 0),
+    unit_price      numeric(14,2) NOT NULL CONSTRAINT subscription_add_ons_unit_price CHECK (unit_price >= 0),
+    started_at      timestamptz NOT NULL,
+    ended_at        timestamptz,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (subscription_id, customer_id) REFERENCES @extschema@.subscriptions (id, customer_id) ON DELETE CASCADE,
+    CONSTRAINT subscription_add_ons_interval CHECK (ended_at IS NULL OR ended_at > started_at)
+);
+CREATE INDEX subscription_add_ons_subscription_idx ON @extschema@.subscription_add_ons (subscription_id);
+COMMENT ON TABLE @extschema@.subscription_add_ons IS
+    'Add-ons held by a subscription over [started_at, ended_at), at the monthly unit price locked when added.';
+
+CREATE TABLE @extschema@.subscription_usage (
+    id                    uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    customer_id           uuid NOT NULL,
+    subscription_id       uuid NOT NULL,
+    period_start          timestamptz NOT NULL,
+    period_end            timestamptz NOT NULL,
+    included_seconds      bigint NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_included CHECK (included_seconds >= 0),
+    included_used_seconds bigint NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_used CHECK (included_used_seconds >= 0),
+    overage_seconds       bigint NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_overage CHECK (overage_seconds >= 0),
+    overage_charge        numeric(20,4) NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_overage_charge CHECK (overage_charge >= 0),
+    other_charge          numeric(20,4) NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_other_charge CHECK (other_charge >= 0),
+    call_count            bigint NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_calls CHECK (call_count >= 0),
+    updated_at            timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (subscription_id, customer_id) REFERENCES @extschema@.subscriptions (id, customer_id) ON DELETE CASCADE,
+    UNIQUE (subscription_id, period_start),
+    CONSTRAINT subscription_usage_period CHECK (period_end > period_start),
+    CONSTRAINT subscription_usage_within_allowance CHECK (included_used_seconds <= included_seconds)
+);
+COMMENT ON TABLE @extschema@.subscription_usage IS
+    'Usage counters of one subscription period: included seconds and how many are used, overage seconds and '
+    'charge (beyond the allowance), other_charge (calls not eligible for the allowance). Kept in step with rated CDRs.';
+
+-- ============================================================================================
+-- DIDs (toll-free and virtual numbers)
+-- ============================================================================================
+CREATE TABLE @extschema@.dids (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    number          text NOT NULL UNIQUE CONSTRAINT dids_number_digits CHECK (number ~ '^[0-9]{6,15}$'),
+    number_type     text NOT NULL DEFAULT 'toll_free'
+                    CONSTRAINT dids_number_type CHECK (number_type IN ('toll_free', 'virtual', 'local', 'mobile')),
+    status          text NOT NULL DEFAULT 'available'
+                    CONSTRAINT dids_status CHECK (status IN ('available', 'reserved', 'assigned', 'suspended', 'ported_out')),
+    monthly_rent    numeric(14,2) NOT NULL DEFAULT 199 CONSTRAINT dids_monthly_rent CHECK (monthly_rent >= 0),
+    setup_fee       numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT dids_setup_fee CHECK (setup_fee >= 0),
+    customer_id     uuid REFERENCES @extschema@.customers (id) ON DELETE RESTRICT,
+    account_id      uuid,
+    subscription_id uuid,
+    assigned_at     timestamptz,
+    routing         jsonb NOT NULL DEFAULT '{}',
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (account_id, customer_id) REFERENCES @extschema@.accounts (id, customer_id) ON DELETE RESTRICT,
+    FOREIGN KEY (subscription_id, customer_id) REFERENCES @extschema@.subscriptions (id, customer_id) ON DELETE RESTRICT,
+    CONSTRAINT dids_assignment CHECK (
+        CASE status
+            WHEN 'available' THEN customer_id IS NULL AND account_id IS NULL AND subscription_id IS NULL
+            WHEN 'assigned' THEN account_id IS NOT NULL AND assigned_at IS NOT NULL
+            ELSE true
+        END)
+);
+CREATE INDEX dids_account_idx ON @extschema@.dids (account_id) WHERE account_id IS NOT NULL;
+CREATE INDEX dids_available_idx ON @extschema@.dids (number_type, number) WHERE status = 'available';
+COMMENT ON TABLE @extschema@.dids IS
+    'Number inventory (toll-free 1800/1860 and virtual numbers), digits only as dialled nationally '
+    '(18001234567). An assigned DID bills its monthly rent and identifies the account of inbound calls '
+    'without an accountcode.';
+
+CREATE TABLE @extschema@.did_assignments (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    did_id          uuid NOT NULL REFERENCES @extschema@.dids (id) ON DELETE RESTRICT,
+    customer_id     uuid NOT NULL,
+    account_id      uuid NOT NULL,
+    subscription_id uuid,
+    monthly_rent    numeric(14,2) NOT NULL CONSTRAINT did_assignments_rent CHECK (monthly_rent >= 0),
+    assigned_at     timestamptz NOT NULL,
+    released_at     timestamptz,
+    FOREIGN KEY (account_id, customer_id) REFERENCES @extschema@.accounts (id, customer_id) ON DELETE RESTRICT,
+    CONSTRAINT did_assignments_interval CHECK (released_at IS NULL OR released_at > assigned_at)
+);
+CREATE UNIQUE INDEX did_assignments_one_open ON @extschema@.did_assignments (did_id) WHERE released_at IS NULL;
+CREATE INDEX did_assignments_account_idx ON @extschema@.did_assignments (account_id, assigned_at);
+COMMENT ON TABLE @extschema@.did_assignments IS
+    'History of who held a DID over [assigned_at, released_at) at what rent: the basis of prorated DID rent.';
+
+-- ============================================================================================
+-- CDRs: the FreeSWITCH landing table
+-- ============================================================================================
+-- mod_cdr_pg_csv sends one plain-text autocommit INSERT per call leg with the column names of its
+-- <schema> (reference/freeswitch.md §1). A failed INSERT is spooled on the switch and never retried,
+-- so every column FreeSWITCH writes is text and nullable: a rogue value ('(NULL)', '', 'abc') lands
+-- and is judged by the rating trigger, never by a type error. Stamps are kept as sent (local time of
+-- the switch, no zone) and interpreted in the balatrix.cdr_timezone setting, not the session's.
+--
+-- Partitioned by received_at (the insert time, filled by default; FreeSWITCH never sends it):
+-- monthly partitions created ahead by balatrix.create_cdr_partitions(), retention by
+-- balatrix.drop_cdr_partitions(). A call is always received after it started, so a query for calls
+-- started in [a, b) may add received_at >= a to prune partitions.
+CREATE SEQUENCE @extschema@.cdr_id_seq AS bigint;
+
+CREATE TABLE @extschema@.cdr (
+    id                       bigint NOT NULL DEFAULT nextval('@extschema@.cdr_id_seq'),
+    received_at              timestamptz NOT NULL DEFAULT now(),
+    -- mod_cdr_pg_csv's default column set (scripts/create.sql, cdr_pg_csv.conf.xml)
+    local_ip_v4              text,
+    caller_id_name           text,
+    caller_id_number         text,
+    destination_number       text,
+    context                  text,
+    start_stamp              text,
+    answer_stamp             text,
+    end_stamp                text,
+    duration                 text,
+    billsec                  text,
+    hangup_cause             text,
+    uuid                     text,
+    bleg_uuid                text,
+    accountcode              text,
+    read_codec               text,
+    write_codec              text,
+    sip_hangup_disposition   text,
+    ani                      text,
+    -- optional fields recommended for billing (reference/freeswitch.md §1.10)
+    direction                text,
+    call_uuid                text,
+    originating_leg_uuid     text,
+    hangup_cause_q850        text,
+    last_bridge_hangup_cause text,
+    sip_term_status          text,
+    sip_call_id              text,
+    billmsec                 text,
+    billusec                 text,
+    mduration                text,
+    start_epoch              text,
+    answer_epoch             text,
+    end_epoch                text,
+    start_uepoch             text,
+    answer_uepoch            text,
+    end_uepoch               text,
+    progresssec              text,
+    waitsec                  text,
+    -- rating result (filled by the rating trigger; NULL until then)
+    rating_status            text NOT NULL DEFAULT 'pending'
+                             CONSTRAINT cdr_rating_status CHECK (rating_status IN
+                                 ('pending', 'rated', 'skipped', 'unknown_account', 'no_rate', 'invalid', 'error')),
+    rating_reason            text,
+    rated_at                 timestamptz,
+    leg                      char(1) CONSTRAINT cdr_leg CHECK (leg IN ('a', 'b')),
+    started_at               timestamptz,
+    answered_at              timestamptz,
+    ended_at                 timestamptz,
+    billable_ms              bigint CONSTRAINT cdr_billable_ms CHECK (billable_ms >= 0),
+    customer_id              uuid,
+    account_id               uuid,
+    subscription_id          uuid,
+    destination_e164         text,
+    rate_id                  bigint,
+    matched_prefix           text,
+    rate_per_minute          numeric(12,4),
+    billed_seconds           bigint CONSTRAINT cdr_billed_seconds CHECK (billed_seconds >= 0),
+    included_seconds         bigint CONSTRAINT cdr_included_seconds CHECK (included_seconds >= 0),
+    charge                   numeric(20,4) CONSTRAINT cdr_charge CHECK (charge >= 0),
+    currency                 @extschema@.currency_code,
+    ledger_id                bigint
+) PARTITION BY RANGE (received_at);
+COMMENT ON TABLE @extschema@.cdr IS
+    'Call detail records, one row per call leg, as FreeSWITCH mod_cdr_pg_csv INSERTs them (db-table = balatrix.cdr). '
+    'FreeSWITCH columns are lenient text; the rating columns say how the leg was billed (rating_status, '
+    'rating_reason, charge, ledger_id). Partitioned by month of received_at.';
+
+-- Keys and indexes are defined per partition, not on the partitioned parent. The parent belongs to
+-- the extension but monthly partitions do not (they are made later), and pg_restore cannot cope with
+-- that mix: CREATE EXTENSION recreates the parent's partitioned indexes, ATTACH PARTITION then builds
+-- the partition's copies of them, and the dump's own CREATE INDEX for the partition fails as a
+-- duplicate. With per-partition indexes the dump restores cleanly. Every partition gets the same
+-- set from this one function.
+CREATE FUNCTION @extschema@.create_cdr_partition_indexes(partition regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    rel name := (SELECT relname FROM pg_catalog.pg_class WHERE oid = partition);
+BEGIN
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id)', partition, rel || '_pkey');
+    EXECUTE format('CREATE INDEX %I ON %s (uuid)', rel || '_uuid_idx', partition);
+    EXECUTE format('CREATE INDEX %I ON %s (account_id, started_at)', rel || '_account_started_idx', partition);
+    EXECUTE format('CREATE INDEX %I ON %s (subscription_id, started_at) WHERE subscription_id IS NOT NULL',
+                   rel || '_subscription_started_idx', partition);
+    EXECUTE format('CREATE INDEX %I ON %s (received_at) WHERE rating_status NOT IN (''rated'', ''skipped'')',
+                   rel || '_unrated_idx', partition);
+    EXECUTE format('CREATE INDEX %I ON %s (call_uuid) WHERE call_uuid IS NOT NULL', rel || '_call_uuid_idx', partition);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_cdr_partition_indexes(regclass) IS
+    'Creates the primary key (id) and the indexes of one CDR partition; used by the install script and by '
+    'create_cdr_partitions, so every partition has the same set.';
+
+CREATE TABLE @extschema@.cdr_default PARTITION OF @extschema@.cdr DEFAULT;
+COMMENT ON TABLE @extschema@.cdr_default IS
+    'Catch-all CDR partition for times no monthly partition covers; balatrix.create_cdr_partitions() moves '
+    'its rows into a new monthly partition.';
+SELECT @extschema@.create_cdr_partition_indexes('@extschema@.cdr_default');
+
+-- ============================================================================================
+-- Ledger (append-only)
+-- ============================================================================================
+CREATE TABLE @extschema@.ledger (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    customer_id     uuid NOT NULL,
+    account_id      uuid NOT NULL,
+    entry_type      text NOT NULL CONSTRAINT ledger_entry_type CHECK (entry_type IN
+                        ('usage', 'invoice', 'payment', 'top_up', 'refund', 'credit_note', 'debit_note', 'adjustment', 'reversal')),
+    amount          numeric(20,4) NOT NULL CONSTRAINT ledger_amount_nonzero CHECK (amount <> 0),
+    currency        @extschema@.currency_code NOT NULL,
+    balance_after   numeric(20,4) NOT NULL,
+    reference_type  text CONSTRAINT ledger_reference_type CHECK (reference_type IN
+                        ('cdr', 'cdr_batch', 'invoice', 'payment', 'refund', 'subscription', 'manual')),
+    reference_id    text,
+    reverses_id     bigint REFERENCES @extschema@.ledger (id) ON DELETE RESTRICT,
+    idempotency_key text UNIQUE,
+    description     text,
+    created_by      text NOT NULL DEFAULT current_user,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    metadata        jsonb NOT NULL DEFAULT '{}',
+    FOREIGN KEY (account_id, customer_id) REFERENCES @extschema@.accounts (id, customer_id) ON DELETE RESTRICT,
+    CONSTRAINT ledger_reference_complete CHECK ((reference_type IS NULL) = (reference_id IS NULL)),
+    CONSTRAINT ledger_reversal CHECK ((entry_type = 'reversal') = (reverses_id IS NOT NULL))
+);
+CREATE INDEX ledger_account_idx ON @extschema@.ledger (account_id, id);
+CREATE INDEX ledger_reference_idx ON @extschema@.ledger (reference_type, reference_id);
+COMMENT ON TABLE @extschema@.ledger IS
+    'Every movement of money on an account, append-only (UPDATE, DELETE and TRUNCATE are refused). amount is '
+    'signed from the customer''s side: positive credits the balance (payment, top-up, credit note), negative '
+    'debits it (usage, invoice). balance_after is the account balance once the entry is applied; the account '
+    'balance always equals the sum of its entries.';
+
+CREATE TRIGGER ledger_append_only_trg BEFORE UPDATE OR DELETE ON @extschema@.ledger
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_append_only();
+CREATE TRIGGER ledger_no_truncate_trg BEFORE TRUNCATE ON @extschema@.ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_append_only();
+
+-- ============================================================================================
+-- Invoices, lines, credit and debit notes
+-- ============================================================================================
+CREATE TABLE @extschema@.invoices (
+    id                         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    document_type              text NOT NULL DEFAULT 'tax_invoice'
+                               CONSTRAINT invoices_document_type CHECK (document_type IN ('tax_invoice', 'credit_note', 'debit_note')),
+    invoice_number             text UNIQUE
+                               CONSTRAINT invoices_number_format CHECK (invoice_number ~ '^[A-Z1-9][A-Z0-9/-]{0,15}$'),
+    series                     text NOT NULL DEFAULT 'INV' CONSTRAINT invoices_series_format CHECK (series ~ '^[A-Z][A-Z0-9]{0,5}$'),
+    financial_year             text CONSTRAINT invoices_financial_year CHECK (financial_year ~ '^[0-9]{4}$'),
+    customer_id                uuid NOT NULL,
+    account_id                 uuid NOT NULL,
+    subscription_id            uuid,
+    original_invoice_id        uuid REFERENCES @extschema@.invoices (id) ON DELETE RESTRICT,
+    status                     text NOT NULL DEFAULT 'draft'
+                               CONSTRAINT invoices_status CHECK (status IN ('draft', 'issued', 'partially_paid', 'paid', 'overdue', 'void')),
+    currency                   @extschema@.currency_code NOT NULL DEFAULT 'INR',
+    issue_date                 date,
+    due_date                   date,
+    period_start               timestamptz,
+    period_end                 timestamptz,
+    supplier_gstin             @extschema@.gstin,
+    supplier_state_code        @extschema@.state_code REFERENCES @extschema@.gst_states (code),
+    customer_name              text,
+    customer_address           text,
+    customer_gstin             @extschema@.gstin,
+    place_of_supply_state_code @extschema@.state_code REFERENCES @extschema@.gst_states (code),
+    reverse_charge             boolean NOT NULL DEFAULT false,
+    tax_exempt                 boolean NOT NULL DEFAULT false,
+    taxable_total              numeric(14,2) NOT NULL DEFAULT 0,
+    cgst_total                 numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT invoices_cgst CHECK (cgst_total >= 0),
+    sgst_total                 numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT invoices_sgst CHECK (sgst_total >= 0),
+    utgst_total                numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT invoices_utgst CHECK (utgst_total >= 0),
+    igst_total                 numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT invoices_igst CHECK (igst_total >= 0),
+    tax_total                  numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT invoices_tax CHECK (tax_total >= 0),
+    round_off                  numeric(4,2) NOT NULL DEFAULT 0 CONSTRAINT invoices_round_off CHECK (round_off BETWEEN -0.99 AND 0.99),
+    total                      numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT invoices_total CHECK (total >= 0),
+    amount_paid                numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT invoices_amount_paid CHECK (amount_paid >= 0),
+    amount_credited            numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT invoices_amount_credited CHECK (amount_credited >= 0),
+    issued_at                  timestamptz,
+    paid_at                    timestamptz,
+    voided_at                  timestamptz,
+    void_reason                text,
+    notes                      text,
+    metadata                   jsonb NOT NULL DEFAULT '{}',
+    created_at                 timestamptz NOT NULL DEFAULT now(),
+    updated_at                 timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (account_id, customer_id) REFERENCES @extschema@.accounts (id, customer_id) ON DELETE RESTRICT,
+    FOREIGN KEY (subscription_id, customer_id) REFERENCES @extschema@.subscriptions (id, customer_id) ON DELETE RESTRICT,
+    UNIQUE (id, customer_id),
+    CONSTRAINT invoices_numbered CHECK (status = 'draft' OR (invoice_number IS NOT NULL AND issue_date IS NOT NULL
+                                        AND financial_year IS NOT NULL AND issued_at IS NOT NULL)),
+    CONSTRAINT invoices_note_reference CHECK ((document_type = 'tax_invoice') = (original_invoice_id IS NULL)),
+    CONSTRAINT invoices_settled CHECK (amount_paid + amount_credited <= total),
+    CONSTRAINT invoices_tax_sum CHECK (tax_total = cgst_total + sgst_total + utgst_total + igst_total),
+    CONSTRAINT invoices_total_sum CHECK (total = taxable_total + tax_total + round_off),
+    CONSTRAINT invoices_one_levy CHECK (igst_total = 0 OR (cgst_total = 0 AND sgst_total = 0 AND utgst_total = 0)),
+    CONSTRAINT invoices_due_after_issue CHECK (due_date >= issue_date),
+    CONSTRAINT invoices_period_order CHECK (period_end > period_start),
+    CONSTRAINT invoices_void CHECK (status <> 'void' OR voided_at IS NOT NULL)
+);
+CREATE INDEX invoices_customer_idx ON @extschema@.invoices (customer_id, issue_date);
+CREATE INDEX invoices_account_idx ON @extschema@.invoices (account_id);
+CREATE INDEX invoices_subscription_period_idx ON @extschema@.invoices (subscription_id, period_start) WHERE subscription_id IS NOT NULL;
+CREATE INDEX invoices_open_idx ON @extschema@.invoices (due_date) WHERE status IN ('issued', 'partially_paid', 'overdue');
+CREATE INDEX invoices_original_idx ON @extschema@.invoices (original_invoice_id) WHERE original_invoice_id IS NOT NULL;
+COMMENT ON TABLE @extschema@.invoices IS
+    'GST tax invoices (CGST Rule 46) and the credit / debit notes (Rule 53) that correct them (document_type, '
+    'original_invoice_id). Number, supplier and recipient details and the place of supply are frozen at '
+    'issue; issued documents are immutable. Totals are sums of the lines; total = taxable + tax + round_off.';
+
+CREATE TABLE @extschema@.invoice_lines (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    invoice_id      uuid NOT NULL,
+    customer_id     uuid NOT NULL,
+    line_no         integer NOT NULL CONSTRAINT invoice_lines_line_no CHECK (line_no > 0),
+    kind            text NOT NULL CONSTRAINT invoice_lines_kind CHECK (kind IN
+                        ('plan', 'add_on', 'did_rent', 'usage', 'overage', 'proration', 'discount', 'setup_fee', 'adjustment')),
+    description     text NOT NULL,
+    sac             @extschema@.sac NOT NULL,
+    quantity        numeric(14,4) NOT NULL DEFAULT 1 CONSTRAINT invoice_lines_quantity CHECK (quantity >= 0),
+    unit_price      numeric(14,4),
+    period_start    timestamptz,
+    period_end      timestamptz,
+    taxable_value   numeric(14,2) NOT NULL,
+    gst_rate        numeric(5,2) NOT NULL DEFAULT 18 CONSTRAINT invoice_lines_gst_rate CHECK (gst_rate BETWEEN 0 AND 40),
+    cgst            numeric(14,2) NOT NULL DEFAULT 0,
+    sgst            numeric(14,2) NOT NULL DEFAULT 0,
+    utgst           numeric(14,2) NOT NULL DEFAULT 0,
+    igst            numeric(14,2) NOT NULL DEFAULT 0,
+    reference_type  text,
+    reference_id    text,
+    FOREIGN KEY (invoice_id, customer_id) REFERENCES @extschema@.invoices (id, customer_id) ON DELETE CASCADE,
+    UNIQUE (invoice_id, line_no),
+    -- credits (discounts, prorated credit of a downgrade) are the only negative lines
+    CONSTRAINT invoice_lines_sign CHECK (kind IN ('discount', 'proration', 'adjustment') OR taxable_value >= 0),
+    CONSTRAINT invoice_lines_tax_sign CHECK (sign(cgst) * sign(taxable_value) >= 0 AND sign(sgst) * sign(taxable_value) >= 0
+                                             AND sign(utgst) * sign(taxable_value) >= 0 AND sign(igst) * sign(taxable_value) >= 0),
+    CONSTRAINT invoice_lines_one_levy CHECK (igst = 0 OR (cgst = 0 AND sgst = 0 AND utgst = 0)),
+    CONSTRAINT invoice_lines_period_order CHECK (period_end > period_start)
+);
+COMMENT ON TABLE @extschema@.invoice_lines IS
+    'Lines of an invoice or note: kind, SAC, period, taxable value rounded half-up to paise, and its own tax heads '
+    '(CGST + SGST, CGST + UTGST or IGST), each rounded half-up to paise. A usage line is the rounded sum of its '
+    'CDR charges.';
+
+-- ============================================================================================
+-- Payments, refunds, payment methods
+-- ============================================================================================
+CREATE TABLE @extschema@.payment_methods (
+    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    customer_id       uuid NOT NULL REFERENCES @extschema@.customers (id) ON DELETE CASCADE,
+    gateway           text NOT NULL CONSTRAINT payment_methods_gateway CHECK (gateway IN ('razorpay', 'stripe')),
+    gateway_customer_id text,
+    gateway_method_id text NOT NULL,
+    method_type       text NOT NULL CONSTRAINT payment_methods_type CHECK (method_type IN ('card', 'upi', 'netbanking', 'wallet', 'mandate')),
+    brand             text,
+    last4             text CONSTRAINT payment_methods_last4 CHECK (last4 ~ '^[0-9]{4}$'),
+    expiry_month      smallint CONSTRAINT payment_methods_expiry_month CHECK (expiry_month BETWEEN 1 AND 12),
+    expiry_year       smallint CONSTRAINT payment_methods_expiry_year CHECK (expiry_year BETWEEN 2000 AND 2100),
+    is_default        boolean NOT NULL DEFAULT false,
+    is_active         boolean NOT NULL DEFAULT true,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (gateway, gateway_method_id),
+    UNIQUE (id, customer_id)
+);
+CREATE UNIQUE INDEX payment_methods_one_default ON @extschema@.payment_methods (customer_id) WHERE is_default AND is_active;
+COMMENT ON TABLE @extschema@.payment_methods IS
+    'Saved payment methods as gateway tokens only (no card numbers); display facts (brand, last4, expiry).';
+
+CREATE SEQUENCE @extschema@.payment_number_seq;
+
+CREATE TABLE @extschema@.payments (
+    id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    payment_number     text NOT NULL UNIQUE DEFAULT 'P' || lpad(nextval('@extschema@.payment_number_seq')::text, 10, '0'),
+    customer_id        uuid NOT NULL,
+    account_id         uuid NOT NULL,
+    invoice_id         uuid,
+    subscription_id    uuid,
+    payment_method_id  uuid,
+    purpose            text NOT NULL CONSTRAINT payments_purpose CHECK (purpose IN ('subscription', 'invoice', 'top_up', 'other')),
+    gateway            text NOT NULL CONSTRAINT payments_gateway CHECK (gateway IN ('razorpay', 'stripe', 'manual', 'bank_transfer')),
+    gateway_order_id   text,
+    gateway_payment_id text,
+    amount             numeric(14,2) NOT NULL CONSTRAINT payments_amount CHECK (amount > 0),
+    currency           @extschema@.currency_code NOT NULL DEFAULT 'INR',
+    status             text NOT NULL DEFAULT 'created' CONSTRAINT payments_status CHECK (status IN
+                           ('created', 'pending', 'authorized', 'captured', 'failed', 'cancelled', 'refunded', 'partially_refunded')),
+    amount_refunded    numeric(14,2) NOT NULL DEFAULT 0 CONSTRAINT payments_amount_refunded CHECK (amount_refunded >= 0),
+    attempts           integer NOT NULL DEFAULT 0 CONSTRAINT payments_attempts CHECK (attempts >= 0),
+    next_retry_at      timestamptz,
+    failure_code       text,
+    failure_reason     text,
+    idempotency_key    text UNIQUE,
+    captured_at        timestamptz,
+    failed_at          timestamptz,
+    gateway_response   jsonb,
+    metadata           jsonb NOT NULL DEFAULT '{}',
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    updated_at         timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (account_id, customer_id) REFERENCES @extschema@.accounts (id, customer_id) ON DELETE RESTRICT,
+    FOREIGN KEY (invoice_id, customer_id) REFERENCES @extschema@.invoices (id, customer_id) ON DELETE RESTRICT,
+    FOREIGN KEY (subscription_id, customer_id) REFERENCES @extschema@.subscriptions (id, customer_id) ON DELETE RESTRICT,
+    FOREIGN KEY (payment_method_id, customer_id) REFERENCES @extschema@.payment_methods (id, customer_id) ON DELETE RESTRICT,
+    UNIQUE (id, customer_id),
+    CONSTRAINT payments_refund_bound CHECK (amount_refunded <= amount),
+    CONSTRAINT payments_captured CHECK (status NOT IN ('captured', 'refunded', 'partially_refunded') OR captured_at IS NOT NULL),
+    CONSTRAINT payments_invoice_purpose CHECK (purpose <> 'invoice' OR invoice_id IS NOT NULL)
+);
+CREATE UNIQUE INDEX payments_gateway_payment_key ON @extschema@.payments (gateway, gateway_payment_id) WHERE gateway_payment_id IS NOT NULL;
+CREATE INDEX payments_gateway_order_idx ON @extschema@.payments (gateway, gateway_order_id) WHERE gateway_order_id IS NOT NULL;
+CREATE INDEX payments_customer_idx ON @extschema@.payments (customer_id, created_at);
+CREATE INDEX payments_invoice_idx ON @extschema@.payments (invoice_id) WHERE invoice_id IS NOT NULL;
+CREATE INDEX payments_retry_idx ON @extschema@.payments (next_retry_at) WHERE status = 'failed' AND next_retry_at IS NOT NULL;
+COMMENT ON TABLE @extschema@.payments IS
+    'Money received through a gateway or by hand. Capturing a payment, its ledger entry and the invoice '
+    'settlement happen in one transaction; (gateway, gateway_payment_id) is unique, so a repeated webhook '
+    'cannot record a payment twice.';
+
+CREATE TABLE @extschema@.refunds (
+    id                uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    customer_id       uuid NOT NULL,
+    payment_id        uuid NOT NULL,
+    credit_note_id    uuid,
+    amount            numeric(14,2) NOT NULL CONSTRAINT refunds_amount CHECK (amount > 0),
+    currency          @extschema@.currency_code NOT NULL DEFAULT 'INR',
+    status            text NOT NULL DEFAULT 'pending' CONSTRAINT refunds_status CHECK (status IN ('pending', 'processed', 'failed')),
+    gateway_refund_id text,
+    reason            text,
+    idempotency_key   text UNIQUE,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    processed_at      timestamptz,
+    FOREIGN KEY (payment_id, customer_id) REFERENCES @extschema@.payments (id, customer_id) ON DELETE RESTRICT,
+    FOREIGN KEY (credit_note_id, customer_id) REFERENCES @extschema@.invoices (id, customer_id) ON DELETE RESTRICT
+);
+CREATE INDEX refunds_payment_idx ON @extschema@.refunds (payment_id);
+COMMENT ON TABLE @extschema@.refunds IS
+    'Full and partial refunds of a payment, each with its ledger reversal and, for an invoiced supply, a credit note.';
+
+-- ============================================================================================
+-- Event outbox, notifications, received webhooks
+-- ============================================================================================
+CREATE TABLE @extschema@.event_outbox (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_type     text NOT NULL CONSTRAINT event_outbox_type_format CHECK (event_type ~ '^[a-z][a-z_]*(\.[a-z][a-z_]*)+$'),
+    customer_id    uuid,
+    aggregate_type text,
+    aggregate_id   text,
+    payload        jsonb NOT NULL DEFAULT '{}',
+    dedupe_key     text UNIQUE,
+    status         text NOT NULL DEFAULT 'pending' CONSTRAINT event_outbox_status CHECK (status IN ('pending', 'done', 'dead')),
+    attempts       integer NOT NULL DEFAULT 0 CONSTRAINT event_outbox_attempts CHECK (attempts >= 0),
+    available_at   timestamptz NOT NULL DEFAULT now(),
+    locked_by      text,
+    locked_until   timestamptz,
+    last_error     text,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    processed_at   timestamptz,
+    CONSTRAINT event_outbox_done CHECK (status <> 'done' OR processed_at IS NOT NULL)
+);
+CREATE INDEX event_outbox_pending_idx ON @extschema@.event_outbox (available_at, id) WHERE status = 'pending';
+CREATE INDEX event_outbox_customer_idx ON @extschema@.event_outbox (customer_id, created_at) WHERE customer_id IS NOT NULL;
+COMMENT ON TABLE @extschema@.event_outbox IS
+    'Transactional outbox: events written in the same transaction as their cause (invoice.issued, balance.low, ...). '
+    'Inserting NOTIFYs channel balatrix_events (once per statement); consumers claim pending rows with '
+    'FOR UPDATE SKIP LOCKED, retry with backoff (attempts, available_at) and dead-letter (status dead).';
+
+CREATE FUNCTION @extschema@.tg_event_outbox_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    -- A wake-up only: consumers read the table. Delivered at commit, never for a rolled-back insert.
+    PERFORM pg_catalog.pg_notify('balatrix_events', '');
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tg_event_outbox_notify() IS
+    'AFTER INSERT statement trigger of event_outbox: NOTIFY balatrix_events so LISTENing sidecars wake up.';
+CREATE TRIGGER event_outbox_notify_trg AFTER INSERT ON @extschema@.event_outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_event_outbox_notify();
+
+CREATE TABLE @extschema@.notifications (
+    id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    customer_id  uuid REFERENCES @extschema@.customers (id) ON DELETE CASCADE,
+    user_id      uuid REFERENCES @extschema@.users (id) ON DELETE CASCADE,
+    event_id     bigint REFERENCES @extschema@.event_outbox (id) ON DELETE SET NULL,
+    channel      text NOT NULL CONSTRAINT notifications_channel CHECK (channel IN ('email', 'sms', 'webhook')),
+    template     text NOT NULL,
+    recipient    text NOT NULL,
+    subject      text,
+    payload      jsonb NOT NULL DEFAULT '{}',
+    status       text NOT NULL DEFAULT 'pending' CONSTRAINT notifications_status CHECK (status IN ('pending', 'sent', 'failed', 'dead')),
+    attempts     integer NOT NULL DEFAULT 0 CONSTRAINT notifications_attempts CHECK (attempts >= 0),
+    last_error   text,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    sent_at      timestamptz,
+    CONSTRAINT notifications_sent CHECK (status <> 'sent' OR sent_at IS NOT NULL)
+);
+CREATE UNIQUE INDEX notifications_once ON @extschema@.notifications (event_id, channel, recipient) WHERE event_id IS NOT NULL;
+CREATE INDEX notifications_customer_idx ON @extschema@.notifications (customer_id, created_at);
+COMMENT ON TABLE @extschema@.notifications IS
+    'E-mail, SMS and customer-webhook deliveries. One row per (event, channel, recipient), so an event '
+    'consumed twice is still delivered once.';
+
+CREATE TABLE @extschema@.webhook_events (
+    id                 uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    gateway            text NOT NULL CONSTRAINT webhook_events_gateway CHECK (gateway IN ('razorpay', 'stripe')),
+    event_id           text NOT NULL,
+    event_type         text NOT NULL,
+    payload            jsonb NOT NULL,
+    signature_verified boolean NOT NULL,
+    status             text NOT NULL DEFAULT 'received'
+                       CONSTRAINT webhook_events_status CHECK (status IN ('received', 'processed', 'ignored', 'failed')),
+    error              text,
+    received_at        timestamptz NOT NULL DEFAULT now(),
+    processed_at       timestamptz,
+    UNIQUE (gateway, event_id)
+);
+COMMENT ON TABLE @extschema@.webhook_events IS
+    'Gateway webhooks received (Razorpay, Stripe), unique by (gateway, event_id): a redelivered event is recognised '
+    'and applied once.';
+
+-- ============================================================================================
+-- Audit log (append-only)
+-- ============================================================================================
+CREATE TABLE @extschema@.audit_log (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    occurred_at   timestamptz NOT NULL DEFAULT now(),
+    actor_user_id uuid,
+    actor_role    text,
+    actor_ip      inet,
+    user_agent    text,
+    request_id    text,
+    action        text NOT NULL,
+    entity_type   text,
+    entity_id     text,
+    customer_id   uuid,
+    changes       jsonb,
+    metadata      jsonb NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_actor_idx ON @extschema@.audit_log (actor_user_id, occurred_at);
+CREATE INDEX audit_log_entity_idx ON @extschema@.audit_log (entity_type, entity_id);
+CREATE INDEX audit_log_customer_idx ON @extschema@.audit_log (customer_id, occurred_at) WHERE customer_id IS NOT NULL;
+COMMENT ON TABLE @extschema@.audit_log IS
+    'Who did what, when and from where: every staff mutation and every authentication event. Append-only.';
+CREATE TRIGGER audit_log_append_only_trg BEFORE UPDATE OR DELETE ON @extschema@.audit_log
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_append_only();
+CREATE TRIGGER audit_log_no_truncate_trg BEFORE TRUNCATE ON @extschema@.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_append_only();
+
+-- ============================================================================================
+-- updated_at on every table that has it
+-- ============================================================================================
+DO $touch$
+DECLARE
+    t regclass;
+BEGIN
+    FOR t IN
+        SELECT c.oid::regclass
+          FROM pg_catalog.pg_class c
+          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = 'updated_at' AND NOT a.attisdropped
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
+         ORDER BY c.relname
+    LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_touch_updated_at()',
+                                  (SELECT relname FROM pg_catalog.pg_class WHERE oid = t) || '_touch_trg', t);
+    END LOOP;
+END
+$touch$;
+
+-- ============================================================================================
+-- CDR partitions and retention
+-- ============================================================================================
+CREATE FUNCTION @extschema@.create_cdr_partitions(months_ahead integer DEFAULT 3, from_month date DEFAULT NULL)
+    RETURNS SETOF regclass
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    first_month date := date_trunc('month', coalesce(from_month, (now() AT TIME ZONE 'UTC')::date));
+    lo timestamptz;
+    hi timestamptz;
+    part_name text;
+    staged regclass;
+BEGIN
+    IF months_ahead IS NULL OR months_ahead < 0 OR months_ahead > 120 THEN
+        RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', months_ahead
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Month boundaries are UTC midnights, whatever the session time zone.
+    FOR i IN 0 .. months_ahead LOOP
+        lo := ((first_month + make_interval(months => i))::timestamp AT TIME ZONE 'UTC');
+        hi := ((first_month + make_interval(months => i + 1))::timestamp AT TIME ZONE 'UTC');
+        part_name := 'cdr_' || to_char(first_month + make_interval(months => i), 'YYYY"m"MM');
+        CONTINUE WHEN to_regclass('@extschema@.' || quote_ident(part_name)) IS NOT NULL;
+        -- Rows already in the default partition for this month would make CREATE ... PARTITION OF
+        -- fail; build the month as a plain table, move them, then attach it.
+        EXECUTE format('CREATE TABLE @extschema@.%I (LIKE @extschema@.cdr INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part_name);
+        staged := ('@extschema@.' || quote_ident(part_name))::regclass;
+        EXECUTE format('WITH moved AS (DELETE FROM @extschema@.cdr_default WHERE received_at >= $1 AND received_at < $2 RETURNING *)
+                        INSERT INTO %s SELECT * FROM moved', staged) USING lo, hi;
+        PERFORM @extschema@.create_cdr_partition_indexes(staged);
+        EXECUTE format('ALTER TABLE @extschema@.cdr ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', staged, lo, hi);
+        EXECUTE format('ALTER TABLE %s OWNER TO balatrix_owner', staged);
+        EXECUTE format('COMMENT ON TABLE %s IS %L', staged,
+                       'CDR partition for calls received in ' || to_char(first_month + make_interval(months => i), 'YYYY-MM') || ' (UTC).');
+        RETURN NEXT staged;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_cdr_partitions(integer, date) IS
+    'Creates the monthly CDR partitions (UTC months of received_at) from from_month (default: this month) '
+    'through months_ahead months later, moving matching rows out of cdr_default. Idempotent; returns the '
+    'partitions it created. Run it from pg_cron (balatrix.schedule_jobs) or by hand.';
+
+CREATE FUNCTION @extschema@.drop_cdr_partitions(older_than date)
+    RETURNS SETOF text
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    part record;
+    cutoff timestamptz := (older_than::timestamp AT TIME ZONE 'UTC');
+BEGIN
+    IF older_than IS NULL THEN
+        RAISE EXCEPTION 'older_than must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR part IN
+        SELECT c.oid::regclass AS rel, c.relname,
+               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS upper_bound
+          FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = '@extschema@.cdr'::regclass
+           AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+         ORDER BY c.relname
+    LOOP
+        CONTINUE WHEN part.upper_bound > cutoff;
+        EXECUTE format('ALTER TABLE @extschema@.cdr DETACH PARTITION %s', part.rel);
+        EXECUTE format('DROP TABLE %s', part.rel);
+        RETURN NEXT part.relname::text;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.drop_cdr_partitions(date) IS
+    'Retention: detaches and drops every monthly CDR partition whose calls were all received before older_than '
+    '(UTC). Returns the names dropped. Dropping a partition is instant and leaves no bloat.';
+
+-- ============================================================================================
+-- Default catalogue
+-- ============================================================================================
+-- Not inserted by CREATE EXTENSION: rows an extension script inserts would be re-inserted by the
+-- script on restore and clash with the dumped copies. Operators call this once (make run does).
+CREATE FUNCTION @extschema@.install_default_catalogue() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inserted integer := 0;
+    n integer;
+BEGIN
+    INSERT INTO @extschema@.rate_plans (code, name, description, monthly_price, quarterly_price, annual_price,
+                                        included_minutes, overage_rate, included_tfns, included_extensions,
+                                        trial_days, display_order, features)
+    VALUES ('STARTER', 'Starter', 'For small teams getting a toll-free number.', 349.00, 1047.00, 3350.40,
+            100, 1.9900, 1, 2, 7, 1, '{"support": "email"}'),
+           ('PROFESSIONAL', 'Professional', 'Most popular: more minutes, numbers and extensions.', 999.00, 2997.00, 9590.40,
+            500, 1.6000, 2, 10, 14, 2, '{"support": "priority", "callRecording": true}'),
+           ('CALL_CENTER', 'Call Center', 'For contact centres with many agents.', 4999.00, 14997.00, 47990.40,
+            1500, 1.4500, 5, 50, 30, 3, '{"support": "dedicated", "callRecording": true, "queueManagement": true}')
+    ON CONFLICT (code) DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    inserted := inserted + n;
+
+    INSERT INTO @extschema@.add_ons (code, name, description, monthly_price)
+    VALUES ('EXTRA_TFN', 'Extra toll-free number', 'One more toll-free number beyond the plan''s.', 199.00),
+           ('EXTRA_EXTENSION', 'Extra extension', 'One more SIP extension beyond the plan''s.', 99.00)
+    ON CONFLICT (code) DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN inserted + n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.install_default_catalogue() IS
+    'Inserts the default rate plans (Starter, Professional, Call Center) and add-ons (extra toll-free number, '
+    'extra extension) where their codes are missing; returns the number of rows inserted. Existing rows are never changed.';
+
+-- ============================================================================================
+-- Ownership, dump configuration, row-level security and privileges
+-- ============================================================================================
+DO $finish$
+DECLARE
+    rel record;
+BEGIN
+    FOR rel IN
+        SELECT c.oid::regclass AS name, c.relkind, c.relname
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p', 'S', 'v')
+         ORDER BY c.relname
+    LOOP
+        EXECUTE pg_catalog.format('ALTER %s %s OWNER TO balatrix_owner',
+                                  CASE rel.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END, rel.name);
+        -- pg_dump skips the contents of extension tables unless they are registered here. Reference
+        -- data the script itself inserts (gst_states) is not: restoring it would duplicate rows.
+        IF rel.relkind IN ('r', 'S') AND rel.relname <> 'gst_states' THEN
+            PERFORM pg_catalog.pg_extension_config_dump(rel.name, '');
+        END IF;
+    END LOOP;
+END
+$finish$;
+
+-- Tenant tables: rows are visible to the API role only through policies (added with the API);
+-- reporting sees everything; FreeSWITCH may only add CDRs.
+DO $rls$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['customers', 'accounts', 'sip_extensions', 'subscriptions', 'subscription_add_ons',
+                             'subscription_usage', 'dids', 'did_assignments', 'cdr', 'ledger', 'invoices',
+                             'invoice_lines', 'payment_methods', 'payments', 'refunds', 'event_outbox',
+                             'notifications', 'audit_log']
+    LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE pg_catalog.format('CREATE POLICY readonly_all ON @extschema@.%I FOR SELECT TO balatrix_readonly USING (true)', t);
+    END LOOP;
+END
+$rls$;
+CREATE POLICY ingest_insert ON @extschema@.cdr FOR INSERT TO balatrix_ingest WITH CHECK (true);
+
+-- Functions: nothing is executable by PUBLIC unless granted here.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.gst_state_list(),
+    @extschema@.gstin_is_valid(text), @extschema@.gstin_is_valid(text, boolean),
+    @extschema@.gstin_state_code(text), @extschema@.gstin_state_code(text, boolean),
+    @extschema@.gstin_explain(text, boolean)
+    TO PUBLIC;
+
+-- Reporting: every table, except authentication secrets.
+GRANT SELECT ON ALL TABLES IN SCHEMA @extschema@ TO balatrix_readonly;
+REVOKE SELECT ON @extschema@.users, @extschema@.refresh_tokens, @extschema@.user_tokens FROM balatrix_readonly;
+GRANT SELECT (id, email, first_name, last_name, phone, role, is_active, email_verified_at, mfa_enabled,
+              last_login_at, created_at, updated_at)
+    ON @extschema@.users TO balatrix_readonly;
+
+-- FreeSWITCH: INSERT into the landing table, nothing else.
+GRANT INSERT ON @extschema@.cdr TO balatrix_ingest;
+GRANT USAGE ON SEQUENCE @extschema@.cdr_id_seq TO balatrix_ingest;
+
+-- The API: the public catalogue and reference data; tenant tables come with their RLS policies.
+GRANT SELECT ON @extschema@.rate_plans, @extschema@.add_ons, @extschema@.gst_states TO balatrix_api;
