@@ -111,13 +111,16 @@ then
 	restored=no
 	pg_dump -Fc -d bx_dump_src -f "$WORK/dump.pgc" 2>>"$WORK/dump.err" &&
 		pg_restore --exit-on-error --single-transaction -d bx_dump_dst "$WORK/dump.pgc" 2>>"$WORK/dump.err" && restored=yes
-	got=$(q -d bx_dump_dst -At -c "SELECT (SELECT count(*) FROM balatrix.rate_plans) || ' ' || (SELECT count(*) FROM balatrix.customers)
+	# The rates of the published default decks come back too: their immutability trigger lets a
+	# restore refill a published deck (tg_rates_immutable).
+	got=$(q -d bx_dump_dst -At -c "SELECT (SELECT count(*) FROM balatrix.rate_plans) || ' ' || (SELECT count(*) FROM balatrix.rates r
+		JOIN balatrix.rate_decks d ON d.id = r.rate_deck_id AND d.status = 'published') || ' ' || (SELECT count(*) FROM balatrix.customers)
 		|| ' ' || (SELECT count(*) FROM balatrix.accounts) || ' ' || (SELECT string_agg(uuid || '@' || tableoid::regclass::text, ',' ORDER BY uuid) FROM balatrix.cdr)
 		|| ' ' || (SELECT count(*) FROM balatrix.gst_states)
 		|| ' ' || (SELECT nextval('balatrix.customer_number_seq'))" 2>>"$WORK/dump.err")
-	want="3 1 1 dump-1@balatrix.cdr_2025m03,dump-2@balatrix.cdr_default $(q -d bx_dump_src -At -c 'SELECT count(*) FROM balatrix.gst_states') 2"
+	want="3 21 1 1 dump-1@balatrix.cdr_2025m03,dump-2@balatrix.cdr_default $(q -d bx_dump_src -At -c 'SELECT count(*) FROM balatrix.gst_states') 2"
 	if [ "$restored" = yes ] && [ "$got" = "$want" ]; then
-		ok "pg_dump / pg_restore keeps plans, customers, accounts, CDRs in their partitions, sequences"
+		ok "pg_dump / pg_restore keeps plans, published rates, customers, accounts, CDRs in their partitions, sequences"
 	else
 		echo "want: $want" >>"$WORK/dump.err"
 		echo "got:  $got" >>"$WORK/dump.err"

@@ -6,7 +6,8 @@ SET timezone = 'UTC';
 BEGIN;
 SELECT count(*) AS plans_before FROM balatrix.rate_plans;
 SELECT count(*) AS add_ons_before FROM balatrix.add_ons;
--- 3 plans + 2 add-ons, then nothing: existing codes are left alone.
+-- 3 plans + 2 add-ons + a domestic deck per plan with 7 rates each (3 + 2 + 3 + 21 = 29), then
+-- nothing: existing codes and decks are left alone (the decks: sql/rate_decks.sql).
 SELECT balatrix.install_default_catalogue() AS first_call;
 SELECT balatrix.install_default_catalogue() AS second_call;
 SELECT code, name, currency, monthly_price, quarterly_price, annual_price, included_minutes, overage_rate,
@@ -69,4 +70,5 @@ ROLLBACK TO SAVEPOINT s;
 \set VERBOSITY default
 ROLLBACK;
 -- Nothing is left behind.
-SELECT (SELECT count(*) FROM balatrix.rate_plans) AS rate_plans, (SELECT count(*) FROM balatrix.add_ons) AS add_ons;
+SELECT (SELECT count(*) FROM balatrix.rate_plans) AS rate_plans, (SELECT count(*) FROM balatrix.add_ons) AS add_ons,
+       (SELECT count(*) FROM balatrix.rate_decks) AS rate_decks, (SELECT count(*) FROM balatrix.rates) AS rates;

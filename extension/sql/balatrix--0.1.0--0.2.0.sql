@@ -1,7 +1,793 @@
 /*
- * balatrix 0.1.0 -> 0.2.0: CDR rating (in progress).
+ * balatrix 0.1.0 -> 0.2.0: CDR rating (in progress): rate deck management.
  *
  * Every change made to balatrix.sql for 0.2.0 is repeated here; `make test` proves an install
  * upgraded from 0.1.0 equals a fresh 0.2.0 install (scripts/upgrade-check.sh).
  */
 \echo Use "ALTER EXTENSION balatrix UPDATE TO '0.2.0'" to load this file. \quit
+
+-- ============================================================================================
+-- Rate deck management: CSV parsing (C++: extension/core/src/csv.cpp), versions, bulk loads,
+-- publishing, plan attachments, immutability of published rates
+-- ============================================================================================
+-- A deck's life: create_rate_deck (a draft, version 1 + the highest of its name) -> load_rates /
+-- load_rates_from_table (all rows or none) -> publish_rate_deck (the previous published version
+-- of the name retires and hands its plan attachments over) -> new_rate_deck_version (a draft copy
+-- of the published version, to edit and publish in turn). Rates of a published or retired deck
+-- never change: they are what past calls were charged by.
+CREATE FUNCTION @extschema@.parse_csv(csv text)
+    RETURNS TABLE (line_number integer, fields text[])
+    AS 'MODULE_PATHNAME', 'balatrix_parse_csv'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.parse_csv(text) IS
+    'Parses RFC 4180 CSV text into one row per record: line_number (the 1-based line the record starts on) and '
+    'its fields (quotes removed, "" read as "). Comma separator; CRLF, LF or CR line ends; quoted fields may hold '
+    'commas and line breaks; a blank line is a record of one empty field. Malformed CSV (a quote never closed, '
+    'text after a closing quote, a quote inside an unquoted field) raises 22P02 naming the line.';
+
+CREATE FUNCTION @extschema@.tg_rates_immutable() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    deck record;
+BEGIN
+    -- Statement triggers with transition tables: one look-up per statement, not one per row (a
+    -- deck load inserts tens of thousands of rows).
+    IF TG_OP = 'INSERT' THEN
+        -- A published deck always has rates (publish_rate_deck refuses an empty one, and they can
+        -- be neither deleted nor truncated), except while pg_restore refills it: CREATE EXTENSION
+        -- has made the triggers, the dump's data follows, decks first, then every rate of a deck
+        -- in one COPY. So a statement that brings all of a non-draft deck's rates is a restore,
+        -- and is let through; one that adds to rates already there is an edit. (A dump made with
+        -- pg_dump --inserts, one statement per row, cannot be restored into published decks.)
+        SELECT d.name, d.version, d.status INTO deck
+          FROM (SELECT DISTINCT n.rate_deck_id FROM new_rows n) AS nd
+          JOIN @extschema@.rate_decks d ON d.id = nd.rate_deck_id
+         WHERE d.status <> 'draft'
+           AND EXISTS (SELECT 1 FROM @extschema@.rates r
+                        WHERE r.rate_deck_id = d.id AND NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = r.id))
+         LIMIT 1;
+    ELSIF TG_OP = 'UPDATE' THEN
+        SELECT d.name, d.version, d.status INTO deck
+          FROM (SELECT o.rate_deck_id FROM old_rows o UNION SELECT n.rate_deck_id FROM new_rows n) AS r
+          JOIN @extschema@.rate_decks d ON d.id = r.rate_deck_id
+         WHERE d.status <> 'draft'
+         LIMIT 1;
+    ELSIF TG_OP = 'DELETE' THEN
+        -- Rates deleted with their (draft) deck by the cascade find no deck: allowed.
+        SELECT d.name, d.version, d.status INTO deck
+          FROM old_rows o JOIN @extschema@.rate_decks d ON d.id = o.rate_deck_id
+         WHERE d.status <> 'draft'
+         LIMIT 1;
+    ELSE
+        SELECT d.name, d.version, d.status INTO deck
+          FROM @extschema@.rate_decks d
+         WHERE d.status <> 'draft' AND EXISTS (SELECT 1 FROM @extschema@.rates r WHERE r.rate_deck_id = d.id)
+         LIMIT 1;
+    END IF;
+    IF FOUND THEN
+        RAISE EXCEPTION 'rate deck "%" version % is %: its rates cannot be changed', deck.name, deck.version, deck.status
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Create a new version with balatrix.new_rate_deck_version(' || pg_catalog.quote_literal(deck.name)
+                         || '), change that draft and publish it.';
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tg_rates_immutable() IS
+    'AFTER INSERT / UPDATE / DELETE and BEFORE TRUNCATE statement trigger of rates: refuses (55000) any change to '
+    'the rates of a published or retired deck. One statement inserting every rate of such a deck (pg_restore '
+    'refilling it) is allowed.';
+
+CREATE TRIGGER rates_immutable_insert_trg AFTER INSERT ON @extschema@.rates
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_rates_immutable();
+CREATE TRIGGER rates_immutable_update_trg AFTER UPDATE ON @extschema@.rates
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_rates_immutable();
+CREATE TRIGGER rates_immutable_delete_trg AFTER DELETE ON @extschema@.rates
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_rates_immutable();
+CREATE TRIGGER rates_immutable_truncate_trg BEFORE TRUNCATE ON @extschema@.rates
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_rates_immutable();
+
+CREATE FUNCTION @extschema@.tg_rate_decks_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF OLD.status = 'draft' AND TG_OP = 'DELETE' THEN
+        RETURN OLD;
+    ELSIF OLD.status = 'draft' THEN
+        RETURN NEW;
+    ELSIF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'rate deck "%" version % is %: it cannot be deleted', OLD.name, OLD.version, OLD.status
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Published and retired decks are the record of what calls were charged; only a draft can be deleted.';
+    END IF;
+    -- What rating depends on stays as published: name, version, currency, publication, and the
+    -- deck never becomes an editable draft again. Description and published -> retired may change.
+    IF NEW.status = 'draft' THEN
+        RAISE EXCEPTION 'rate deck "%" version % is %: it cannot become a draft again', OLD.name, OLD.version, OLD.status
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Create a new version with balatrix.new_rate_deck_version(' || pg_catalog.quote_literal(OLD.name)
+                         || '), change that draft and publish it.';
+    ELSIF NEW.id <> OLD.id OR NEW.name <> OLD.name OR NEW.version <> OLD.version
+          OR NEW.currency <> OLD.currency OR NEW.published_at IS DISTINCT FROM OLD.published_at THEN
+        RAISE EXCEPTION 'rate deck "%" version % is %: only its description and status can change', OLD.name, OLD.version, OLD.status
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Create a new version with balatrix.new_rate_deck_version(' || pg_catalog.quote_literal(OLD.name)
+                         || '), change that draft and publish it.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tg_rate_decks_guard() IS
+    'BEFORE UPDATE / DELETE row trigger of rate_decks: a published or retired deck cannot be deleted, become a '
+    'draft again, or change its name, version, currency or published_at (55000).';
+CREATE TRIGGER rate_decks_guard_trg BEFORE UPDATE OR DELETE ON @extschema@.rate_decks
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_rate_decks_guard();
+
+CREATE FUNCTION @extschema@.create_rate_deck(name text, currency text DEFAULT 'INR', description text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    deck_id uuid;
+BEGIN
+    IF create_rate_deck.name IS NULL OR pg_catalog.btrim(create_rate_deck.name) = '' THEN
+        RAISE EXCEPTION 'a rate deck needs a name' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF create_rate_deck.currency IS NULL OR create_rate_deck.currency !~ '^[A-Z]{3}$' THEN
+        RAISE EXCEPTION 'currency must be an ISO 4217 code in upper case (INR, USD, ...), not %',
+                        coalesce(pg_catalog.quote_literal(create_rate_deck.currency), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Versions of one name are numbered one at a time.
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('balatrix.rate_decks:' || create_rate_deck.name));
+    INSERT INTO @extschema@.rate_decks (name, version, description, currency)
+    SELECT create_rate_deck.name, coalesce(max(d.version), 0) + 1, create_rate_deck.description, create_rate_deck.currency
+      FROM @extschema@.rate_decks d
+     WHERE d.name = create_rate_deck.name
+    RETURNING id INTO deck_id;
+    RETURN deck_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_rate_deck(text, text, text) IS
+    'Creates an empty draft rate deck; its version is 1 + the highest version of that name (1 for a new name). '
+    'Returns the deck id. Load it with load_rates, then publish_rate_deck.';
+
+CREATE FUNCTION @extschema@.new_rate_deck_version(name text)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    source record;
+    deck_id uuid;
+BEGIN
+    IF new_rate_deck_version.name IS NULL THEN
+        RAISE EXCEPTION 'name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('balatrix.rate_decks:' || new_rate_deck_version.name));
+    SELECT d.id, d.description, d.currency INTO source
+      FROM @extschema@.rate_decks d
+     WHERE d.name = new_rate_deck_version.name AND d.status = 'published'
+     ORDER BY d.version DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'rate deck "%" has no published version', new_rate_deck_version.name
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'A first version is made with balatrix.create_rate_deck() and published with balatrix.publish_rate_deck().';
+    END IF;
+    INSERT INTO @extschema@.rate_decks (name, version, description, currency)
+    SELECT new_rate_deck_version.name, max(d.version) + 1, source.description, source.currency
+      FROM @extschema@.rate_decks d
+     WHERE d.name = new_rate_deck_version.name
+    RETURNING id INTO deck_id;
+    INSERT INTO @extschema@.rates (rate_deck_id, prefix, description, rate_per_minute, initial_increment, subsequent_increment,
+                                   connect_fee, minimum_charge, charge_unanswered, uses_allowance, effective_from,
+                                   effective_to, band_weekdays, band_start, band_end)
+    SELECT deck_id, r.prefix, r.description, r.rate_per_minute, r.initial_increment, r.subsequent_increment,
+           r.connect_fee, r.minimum_charge, r.charge_unanswered, r.uses_allowance, r.effective_from,
+           r.effective_to, r.band_weekdays, r.band_start, r.band_end
+      FROM @extschema@.rates r
+     WHERE r.rate_deck_id = source.id
+     ORDER BY r.id;
+    RETURN deck_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.new_rate_deck_version(text) IS
+    'Creates a draft version of a rate deck (version = 1 + the highest of the name) holding a copy of every rate of '
+    'its published version, to edit and publish. Returns the new deck id; P0002 when no version of the name is published.';
+
+-- The one validating code path of both bulk loads. columns are the column names (a CSV header,
+-- or a staging table's columns); records yields (line_number integer, fields text[]) in that
+-- column order. Internal: call load_rates or load_rates_from_table.
+CREATE FUNCTION @extschema@.load_rate_rows(deck uuid, columns text[], records refcursor, replace boolean)
+    RETURNS TABLE (line_number integer, prefix text, status text, error text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    known constant text[] := ARRAY['prefix', 'rate_per_minute', 'description', 'initial_increment', 'subsequent_increment',
+                                   'connect_fee', 'minimum_charge', 'charge_unanswered', 'uses_allowance', 'effective_from',
+                                   'effective_to', 'band_weekdays', 'band_start', 'band_end'];
+    -- The numeric columns: rate and fees (>= 0, 4 decimals, numeric(12,4)), then whole numbers in a range.
+    num_names constant text[] := ARRAY['rate_per_minute', 'connect_fee', 'minimum_charge',
+                                       'initial_increment', 'subsequent_increment', 'band_weekdays'];
+    num_low constant numeric[] := ARRAY[NULL, NULL, NULL, 1, 1, 1];
+    num_high constant numeric[] := ARRAY[NULL, NULL, NULL, 3600, 3600, 127];
+    bom text := '';
+    target record;
+    names text[];
+    bad text;
+    width integer;
+    i_prefix integer;
+    i_description integer;
+    i_unanswered integer;
+    i_allowance integer;
+    i_from integer;
+    i_to integer;
+    i_start integer;
+    i_end integer;
+    num_pos integer[];
+    r_line integer;
+    r_fields text[];
+    errs text[];
+    t text;
+    x numeric;
+    num numeric[];
+    v_unanswered boolean;
+    v_allowance boolean;
+    v_from timestamptz;
+    v_to timestamptz;
+    v_start time;
+    v_end time;
+    from_ok boolean;
+    band_given integer;
+    valid boolean;
+    n integer := 0;
+    a_line integer[] := '{}';
+    a_raw_prefix text[] := '{}';
+    a_err text[] := '{}';
+    a_prefix text[] := '{}';
+    a_description text[] := '{}';
+    a_rate numeric[] := '{}';
+    a_connect numeric[] := '{}';
+    a_minimum numeric[] := '{}';
+    a_initial integer[] := '{}';
+    a_subsequent integer[] := '{}';
+    a_weekdays smallint[] := '{}';
+    a_unanswered boolean[] := '{}';
+    a_allowance boolean[] := '{}';
+    a_from timestamptz[] := '{}';
+    a_to timestamptz[] := '{}';
+    a_start time[] := '{}';
+    a_end time[] := '{}';
+BEGIN
+    IF deck IS NULL OR replace IS NULL THEN
+        RAISE EXCEPTION 'deck and replace must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- The lock keeps the deck a draft (publish_rate_deck waits) until this load commits.
+    SELECT d.name, d.version, d.status INTO target FROM @extschema@.rate_decks d WHERE d.id = deck FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'rate deck % does not exist', deck USING ERRCODE = 'no_data_found';
+    END IF;
+    IF target.status <> 'draft' THEN
+        RAISE EXCEPTION 'rate deck "%" version % is %: only a draft can be loaded', target.name, target.version, target.status
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Create a new version with balatrix.new_rate_deck_version(' || pg_catalog.quote_literal(target.name)
+                         || ') and load that.';
+    END IF;
+
+    -- The header: names compared case-insensitively, surrounding spaces and a UTF-8 byte order
+    -- mark (spreadsheets write one) ignored.
+    IF pg_catalog.getdatabaseencoding() = 'UTF8' THEN
+        bom := pg_catalog.chr(65279);
+    END IF;
+    SELECT array_agg(pg_catalog.lower(pg_catalog.btrim(pg_catalog.ltrim(c, bom), E' \t')) ORDER BY o) INTO names
+      FROM unnest(columns) WITH ORDINALITY AS u(c, o);
+    IF names IS NULL THEN
+        RAISE EXCEPTION 'the rates have no column names'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The first CSV line names the columns: prefix and rate_per_minute, and any of ' ||
+                         pg_catalog.array_to_string(known[3:], ', ') || '.';
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.format('"%s"', c), ', ' ORDER BY c) INTO bad
+      FROM (SELECT c FROM unnest(names) AS c GROUP BY c HAVING count(*) > 1) AS dup;
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'the column names % appear more than once', bad USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.format('"%s"', c), ', ' ORDER BY o) INTO bad
+      FROM unnest(names) WITH ORDINALITY AS u(c, o) WHERE c <> ALL (known);
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown rate columns: %', bad
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The columns are prefix and rate_per_minute (required), and ' ||
+                         pg_catalog.array_to_string(known[3:], ', ') || '.';
+    END IF;
+    SELECT pg_catalog.string_agg(c, ' and ' ORDER BY o) INTO bad
+      FROM unnest(known[1:2]) WITH ORDINALITY AS u(c, o) WHERE c <> ALL (names);
+    IF bad IS NOT NULL THEN
+        RAISE EXCEPTION 'the rates have no % column', bad
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The columns are prefix and rate_per_minute (required), and ' ||
+                         pg_catalog.array_to_string(known[3:], ', ') || '.';
+    END IF;
+    width := pg_catalog.cardinality(names);
+    i_prefix := pg_catalog.array_position(names, 'prefix');
+    i_description := pg_catalog.array_position(names, 'description');
+    i_unanswered := pg_catalog.array_position(names, 'charge_unanswered');
+    i_allowance := pg_catalog.array_position(names, 'uses_allowance');
+    i_from := pg_catalog.array_position(names, 'effective_from');
+    i_to := pg_catalog.array_position(names, 'effective_to');
+    i_start := pg_catalog.array_position(names, 'band_start');
+    i_end := pg_catalog.array_position(names, 'band_end');
+    SELECT array_agg(pg_catalog.array_position(names, c) ORDER BY o) INTO num_pos
+      FROM unnest(num_names) WITH ORDINALITY AS u(c, o);
+
+    -- Every row is checked, and every fault of a row reported; values of a valid row are kept.
+    LOOP
+        FETCH records INTO r_line, r_fields;
+        EXIT WHEN NOT FOUND;
+        n := n + 1;
+        errs := '{}';
+        num := pg_catalog.array_fill(NULL::numeric, ARRAY[6]);
+        v_unanswered := NULL;
+        v_allowance := NULL;
+        v_from := NULL;
+        v_to := NULL;
+        v_start := NULL;
+        v_end := NULL;
+        a_line[n] := r_line;
+        a_raw_prefix[n] := nullif(pg_catalog.btrim(r_fields[i_prefix], E' \t'), '');
+        IF coalesce(pg_catalog.cardinality(r_fields), 0) <> width THEN
+            errs := errs || pg_catalog.format('the row has %s field(s), the header %s', coalesce(pg_catalog.cardinality(r_fields), 0), width);
+        ELSE
+            -- prefix
+            t := a_raw_prefix[n];
+            IF t IS NULL THEN
+                errs := errs || 'prefix is missing'::text;
+            ELSIF t !~ '^[0-9]{1,20}$' THEN
+                errs := errs || pg_catalog.format('prefix "%s" is not 1 to 20 digits', t);
+            END IF;
+            -- numbers
+            FOR k IN 1 .. 6 LOOP
+                t := nullif(pg_catalog.btrim(r_fields[num_pos[k]], E' \t'), '');
+                IF t IS NULL THEN
+                    IF k = 1 THEN
+                        errs := errs || 'rate_per_minute is missing'::text;
+                    END IF;
+                    CONTINUE;
+                END IF;
+                IF pg_catalog.length(t) > 1000 OR t !~ '^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$' THEN
+                    errs := errs || pg_catalog.format('%s "%s" is not a number', num_names[k], t);
+                    CONTINUE;
+                END IF;
+                x := t::numeric;
+                IF k <= 3 THEN
+                    IF x < 0 THEN
+                        errs := errs || pg_catalog.format('%s %s is negative', num_names[k], t);
+                    ELSIF x <> pg_catalog.round(x, 4) THEN
+                        errs := errs || pg_catalog.format('%s %s has more than 4 decimals', num_names[k], t);
+                    ELSIF x >= 100000000 THEN
+                        errs := errs || pg_catalog.format('%s %s is too large (at most 99999999.9999)', num_names[k], t);
+                    ELSE
+                        num[k] := x;
+                    END IF;
+                ELSIF x <> pg_catalog.trunc(x) OR x < num_low[k] OR x > num_high[k] THEN
+                    errs := errs || pg_catalog.format('%s %s is not a whole number from %s to %s', num_names[k], t, num_low[k], num_high[k]);
+                ELSE
+                    num[k] := x;
+                END IF;
+            END LOOP;
+            -- booleans
+            t := pg_catalog.lower(nullif(pg_catalog.btrim(r_fields[i_unanswered], E' \t'), ''));
+            v_unanswered := CASE WHEN t IS NULL THEN false
+                                 WHEN t IN ('true', 't', 'yes', 'y', 'on', '1') THEN true
+                                 WHEN t IN ('false', 'f', 'no', 'n', 'off', '0') THEN false END;
+            IF v_unanswered IS NULL THEN
+                errs := errs || pg_catalog.format('charge_unanswered "%s" is not true or false', t);
+            END IF;
+            t := pg_catalog.lower(nullif(pg_catalog.btrim(r_fields[i_allowance], E' \t'), ''));
+            v_allowance := CASE WHEN t IS NULL THEN true
+                                WHEN t IN ('true', 't', 'yes', 'y', 'on', '1') THEN true
+                                WHEN t IN ('false', 'f', 'no', 'n', 'off', '0') THEN false END;
+            IF v_allowance IS NULL THEN
+                errs := errs || pg_catalog.format('uses_allowance "%s" is not true or false', t);
+            END IF;
+            -- validity: timestamps without an offset are read in the session's TimeZone
+            v_from := '-infinity';
+            from_ok := true;
+            t := nullif(pg_catalog.btrim(r_fields[i_from], E' \t'), '');
+            IF t IS NOT NULL THEN
+                BEGIN
+                    v_from := t::timestamptz;
+                EXCEPTION WHEN data_exception THEN
+                    errs := errs || pg_catalog.format('effective_from "%s" is not a timestamp', t);
+                    from_ok := false;
+                END;
+            END IF;
+            t := nullif(pg_catalog.btrim(r_fields[i_to], E' \t'), '');
+            IF t IS NOT NULL THEN
+                BEGIN
+                    v_to := t::timestamptz;
+                    IF from_ok AND v_to <= v_from THEN
+                        errs := errs || 'effective_to is not later than effective_from'::text;
+                    END IF;
+                EXCEPTION WHEN data_exception THEN
+                    errs := errs || pg_catalog.format('effective_to "%s" is not a timestamp', t);
+                END;
+            END IF;
+            -- time band: all three fields or none
+            band_given := (num_pos[6] IS NOT NULL AND nullif(pg_catalog.btrim(r_fields[num_pos[6]], E' \t'), '') IS NOT NULL)::integer
+                          + (nullif(pg_catalog.btrim(r_fields[i_start], E' \t'), '') IS NOT NULL)::integer
+                          + (nullif(pg_catalog.btrim(r_fields[i_end], E' \t'), '') IS NOT NULL)::integer;
+            IF band_given NOT IN (0, 3) THEN
+                errs := errs || 'band_weekdays, band_start and band_end go together: give all three or none'::text;
+            END IF;
+            t := nullif(pg_catalog.btrim(r_fields[i_start], E' \t'), '');
+            IF t IS NOT NULL THEN
+                BEGIN
+                    v_start := t::time;
+                EXCEPTION WHEN data_exception THEN
+                    errs := errs || pg_catalog.format('band_start "%s" is not a time of day', t);
+                END;
+            END IF;
+            t := nullif(pg_catalog.btrim(r_fields[i_end], E' \t'), '');
+            IF t IS NOT NULL THEN
+                BEGIN
+                    v_end := t::time;
+                EXCEPTION WHEN data_exception THEN
+                    errs := errs || pg_catalog.format('band_end "%s" is not a time of day', t);
+                END;
+            END IF;
+        END IF;
+
+        -- Every array gets element n (NULLs for an invalid row), so all stay 1 .. n and unnest
+        -- lines them up. (Assigning a[n] to an empty array would start it at subscript n.)
+        a_err[n] := nullif(pg_catalog.array_to_string(errs, '; '), '');
+        valid := a_err[n] IS NULL;
+        a_prefix[n] := CASE WHEN valid THEN a_raw_prefix[n] END;
+        a_description[n] := CASE WHEN valid THEN nullif(pg_catalog.btrim(r_fields[i_description], E' \t'), '') END;
+        a_rate[n] := CASE WHEN valid THEN num[1] END;
+        a_connect[n] := CASE WHEN valid THEN coalesce(num[2], 0) END;
+        a_minimum[n] := CASE WHEN valid THEN coalesce(num[3], 0) END;
+        a_initial[n] := CASE WHEN valid THEN coalesce(num[4], 60) END;
+        a_subsequent[n] := CASE WHEN valid THEN coalesce(num[5], 60) END;
+        a_weekdays[n] := CASE WHEN valid THEN num[6] END;
+        a_unanswered[n] := CASE WHEN valid THEN v_unanswered END;
+        a_allowance[n] := CASE WHEN valid THEN v_allowance END;
+        a_from[n] := CASE WHEN valid THEN v_from END;
+        a_to[n] := CASE WHEN valid THEN v_to END;
+        a_start[n] := CASE WHEN valid THEN v_start END;
+        a_end[n] := CASE WHEN valid THEN v_end END;
+    END LOOP;
+    IF n = 0 THEN
+        IF replace THEN
+            DELETE FROM @extschema@.rates r WHERE r.rate_deck_id = deck;
+        END IF;
+        RETURN;
+    END IF;
+
+    -- Rows valid on their own may still clash: two rows of the input with the same prefix,
+    -- effective_from and band (the later one is rejected), or a row and a rate already in the deck.
+    SELECT array_agg(CASE WHEN s.err IS NOT NULL THEN s.err
+                          ELSE nullif(pg_catalog.concat_ws('; ',
+                                   CASE WHEN s.first_line <> s.line
+                                        THEN pg_catalog.format('duplicate of line %s (same prefix, effective_from and band)', s.first_line) END,
+                                   CASE WHEN NOT replace AND EXISTS (
+                                            SELECT 1 FROM @extschema@.rates x
+                                             WHERE x.rate_deck_id = deck AND x.prefix = s.prefix AND x.effective_from = s.eff_from
+                                               AND x.band_weekdays IS NOT DISTINCT FROM s.weekdays
+                                               AND x.band_start IS NOT DISTINCT FROM s.band_start
+                                               AND x.band_end IS NOT DISTINCT FROM s.band_end)
+                                        THEN 'the deck already has a rate with this prefix, effective_from and band' END), '')
+                     END ORDER BY s.ord)
+      INTO a_err
+      FROM (SELECT u.*, CASE WHEN u.err IS NULL
+                             THEN min(u.line) OVER (PARTITION BY u.err IS NULL, u.prefix, u.eff_from, u.weekdays, u.band_start, u.band_end)
+                        END AS first_line
+              FROM unnest(a_line, a_err, a_prefix, a_from, a_weekdays, a_start, a_end)
+                   WITH ORDINALITY AS u(line, err, prefix, eff_from, weekdays, band_start, band_end, ord)) AS s;
+
+    IF EXISTS (SELECT 1 FROM unnest(a_err) AS e WHERE e IS NOT NULL) THEN
+        RETURN QUERY
+            SELECT u.line, u.raw_prefix, CASE WHEN u.err IS NULL THEN 'not loaded' ELSE 'rejected' END, u.err
+              FROM unnest(a_line, a_raw_prefix, a_err) AS u(line, raw_prefix, err)
+             ORDER BY u.line;
+        RETURN;
+    END IF;
+    IF replace THEN
+        DELETE FROM @extschema@.rates r WHERE r.rate_deck_id = deck;
+    END IF;
+    INSERT INTO @extschema@.rates (rate_deck_id, prefix, description, rate_per_minute, initial_increment, subsequent_increment,
+                                   connect_fee, minimum_charge, charge_unanswered, uses_allowance, effective_from,
+                                   effective_to, band_weekdays, band_start, band_end)
+    SELECT deck, u.prefix, u.description, u.rate, u.initial, u.subsequent, u.connect, u.minimum, u.unanswered,
+           u.allowance, u.eff_from, u.eff_to, u.weekdays, u.band_start, u.band_end
+      FROM unnest(a_line, a_prefix, a_description, a_rate, a_initial, a_subsequent, a_connect, a_minimum, a_unanswered,
+                  a_allowance, a_from, a_to, a_weekdays, a_start, a_end)
+           AS u(line, prefix, description, rate, initial, subsequent, connect, minimum, unanswered, allowance, eff_from,
+                eff_to, weekdays, band_start, band_end)
+     ORDER BY u.line;
+    RETURN QUERY
+        SELECT u.line, u.raw_prefix, 'loaded'::text, NULL::text
+          FROM unnest(a_line, a_raw_prefix) AS u(line, raw_prefix)
+         ORDER BY u.line;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.load_rate_rows(uuid, text[], refcursor, boolean) IS
+    'Internal: the validation and loading shared by load_rates and load_rates_from_table. columns names the fields '
+    'of the rows the cursor yields as (line_number integer, fields text[]).';
+
+CREATE FUNCTION @extschema@.load_rates(deck uuid, csv text, replace boolean DEFAULT false)
+    RETURNS TABLE (line_number integer, prefix text, status text, error text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    records refcursor;
+    header_line integer;
+    header text[];
+BEGIN
+    IF csv IS NULL THEN
+        RAISE EXCEPTION 'csv must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    -- Blank lines are not rows.
+    OPEN records FOR
+        SELECT c.line_number, c.fields
+          FROM @extschema@.parse_csv(csv) AS c
+         WHERE c.fields <> ARRAY['']
+         ORDER BY c.line_number;
+    FETCH records INTO header_line, header;
+    RETURN QUERY SELECT * FROM @extschema@.load_rate_rows(deck, header, records, replace);
+    CLOSE records;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.load_rates(uuid, text, boolean) IS
+    'Loads rates into a draft deck from CSV text whose first line names the columns (any order, any case): prefix and '
+    'rate_per_minute (required); description, initial_increment, subsequent_increment, connect_fee, minimum_charge, '
+    'charge_unanswered, uses_allowance, effective_from, effective_to, band_weekdays, band_start, band_end (empty = '
+    'the default). Every row is validated; all rows load or none: one row per line comes back with status loaded, or, '
+    'when any row is invalid, rejected (with the reasons) or not loaded. replace = true first deletes the deck''s rates; '
+    'otherwise a rate already in the deck with the same prefix, effective_from and band is an error. Blank lines are '
+    'skipped; timestamps without an offset are read in the session time zone. 55000 unless the deck is a draft.';
+
+CREATE FUNCTION @extschema@.load_rates_from_table(deck uuid, source regclass, replace boolean DEFAULT false)
+    RETURNS TABLE (line_number integer, prefix text, status text, error text)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    columns text[];
+    records refcursor;
+BEGIN
+    IF source IS NULL THEN
+        RAISE EXCEPTION 'source must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT array_agg(a.attname::text ORDER BY a.attnum) INTO columns
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = source AND a.attnum > 0 AND NOT a.attisdropped;
+    -- Each value as text, so both loads share one validation (every type has a cast to text).
+    OPEN records FOR EXECUTE pg_catalog.format(
+        'SELECT (pg_catalog.row_number() OVER ())::integer, ARRAY[%s]::text[] FROM %s',
+        (SELECT pg_catalog.string_agg(pg_catalog.format('%I::text', c), ', ' ORDER BY o)
+           FROM unnest(columns) WITH ORDINALITY AS u(c, o)),
+        source);
+    RETURN QUERY SELECT * FROM @extschema@.load_rate_rows(deck, columns, records, replace);
+    CLOSE records;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.load_rates_from_table(uuid, regclass, boolean) IS
+    'As load_rates, from a staging table (or view) whose column names are the CSV header''s, of any types (each '
+    'value is read as text; NULL = empty). line_number is the row''s position in the table''s scan order.';
+
+CREATE FUNCTION @extschema@.publish_rate_deck(deck uuid)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    target record;
+    newer integer;
+BEGIN
+    SELECT d.name INTO target FROM @extschema@.rate_decks d WHERE d.id = deck;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'rate deck % does not exist', coalesce(deck::text, 'NULL') USING ERRCODE = 'no_data_found';
+    END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('balatrix.rate_decks:' || target.name));
+    SELECT d.id, d.name, d.version, d.status INTO target FROM @extschema@.rate_decks d WHERE d.id = deck FOR UPDATE;
+    IF target.status <> 'draft' THEN
+        RAISE EXCEPTION 'rate deck "%" version % is already %', target.name, target.version, target.status
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.rates r WHERE r.rate_deck_id = deck) THEN
+        RAISE EXCEPTION 'rate deck "%" version % has no rates', target.name, target.version
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Load its rates with balatrix.load_rates() first.';
+    END IF;
+    SELECT max(d.version) INTO newer
+      FROM @extschema@.rate_decks d
+     WHERE d.name = target.name AND d.status <> 'draft' AND d.version > target.version;
+    IF newer IS NOT NULL THEN
+        RAISE EXCEPTION 'rate deck "%" version % is older than the published version %', target.name, target.version, newer
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Create a new version with balatrix.new_rate_deck_version(' || pg_catalog.quote_literal(target.name)
+                         || ') and publish that.';
+    END IF;
+
+    UPDATE @extschema@.rate_decks d SET status = 'published', published_at = pg_catalog.now() WHERE d.id = deck;
+    -- Plans priced by the previous version are priced by this one, at the same priority.
+    INSERT INTO @extschema@.rate_plan_decks (rate_plan_id, rate_deck_id, priority)
+    SELECT pd.rate_plan_id, deck, min(pd.priority)
+      FROM @extschema@.rate_plan_decks pd
+      JOIN @extschema@.rate_decks d ON d.id = pd.rate_deck_id
+     WHERE d.name = target.name AND d.status = 'published' AND d.id <> deck
+     GROUP BY pd.rate_plan_id
+    ON CONFLICT (rate_plan_id, rate_deck_id) DO NOTHING;
+    DELETE FROM @extschema@.rate_plan_decks pd
+     USING @extschema@.rate_decks d
+     WHERE d.id = pd.rate_deck_id AND d.name = target.name AND d.status = 'published' AND d.id <> deck;
+    UPDATE @extschema@.rate_decks d SET status = 'retired'
+     WHERE d.name = target.name AND d.status = 'published' AND d.id <> deck;
+    RETURN deck;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.publish_rate_deck(uuid) IS
+    'Publishes a draft deck (published_at = now()); from then on its rates cannot change. The previously published '
+    'version of the same name is retired and its rate plan attachments move to this one, at the same priority. '
+    'Returns the deck id. 55000 when the deck is not a draft, has no rates, or is older than a published version.';
+
+CREATE FUNCTION @extschema@.attach_rate_deck(plan_code text, deck uuid, priority integer DEFAULT 100)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    plan record;
+    target record;
+BEGIN
+    IF attach_rate_deck.priority IS NULL THEN
+        RAISE EXCEPTION 'priority must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT p.id, p.currency INTO plan FROM @extschema@.rate_plans p WHERE p.code = plan_code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'rate plan % does not exist', coalesce(pg_catalog.quote_literal(plan_code), 'NULL')
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT d.name, d.version, d.status, d.currency INTO target FROM @extschema@.rate_decks d WHERE d.id = deck;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'rate deck % does not exist', coalesce(deck::text, 'NULL') USING ERRCODE = 'no_data_found';
+    END IF;
+    IF target.status = 'retired' THEN
+        RAISE EXCEPTION 'rate deck "%" version % is retired', target.name, target.version
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Attach the published version of the deck.';
+    END IF;
+    IF target.currency <> plan.currency THEN
+        RAISE EXCEPTION 'rate deck "%" is in %, rate plan % in %', target.name, target.currency, plan_code, plan.currency
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    INSERT INTO @extschema@.rate_plan_decks (rate_plan_id, rate_deck_id, priority)
+    VALUES (plan.id, deck, attach_rate_deck.priority)
+    ON CONFLICT (rate_plan_id, rate_deck_id) DO UPDATE SET priority = excluded.priority;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.attach_rate_deck(text, uuid, integer) IS
+    'Makes a draft or published deck price the calls of a rate plan (lower priority is consulted first); attaching '
+    'it again changes the priority. P0002 for an unknown plan or deck, 55000 for a retired deck, 22023 when the '
+    'currencies differ.';
+
+CREATE FUNCTION @extschema@.detach_rate_deck(plan_code text, deck uuid)
+    RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    plan_id uuid;
+BEGIN
+    SELECT p.id INTO plan_id FROM @extschema@.rate_plans p WHERE p.code = plan_code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'rate plan % does not exist', coalesce(pg_catalog.quote_literal(plan_code), 'NULL')
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    DELETE FROM @extschema@.rate_plan_decks pd WHERE pd.rate_plan_id = plan_id AND pd.rate_deck_id = deck;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.detach_rate_deck(text, uuid) IS
+    'Stops a deck pricing the calls of a rate plan. Returns true when it was attached, false when it was not; '
+    'P0002 for an unknown plan.';
+
+-- Default catalogue: the domestic decks.
+CREATE OR REPLACE FUNCTION @extschema@.install_default_catalogue() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inserted integer := 0;
+    n integer;
+    plan record;
+    deck_id uuid;
+BEGIN
+    INSERT INTO @extschema@.rate_plans (code, name, description, monthly_price, quarterly_price, annual_price,
+                                        included_minutes, overage_rate, included_tfns, included_extensions,
+                                        trial_days, display_order, features)
+    VALUES ('STARTER', 'Starter', 'For small teams getting a toll-free number.', 349.00, 1047.00, 3350.40,
+            100, 1.9900, 1, 2, 7, 1, '{"support": "email"}'),
+           ('PROFESSIONAL', 'Professional', 'Most popular: more minutes, numbers and extensions.', 999.00, 2997.00, 9590.40,
+            500, 1.6000, 2, 10, 14, 2, '{"support": "priority", "callRecording": true}'),
+           ('CALL_CENTER', 'Call Center', 'For contact centres with many agents.', 4999.00, 14997.00, 47990.40,
+            1500, 1.4500, 5, 50, 30, 3, '{"support": "dedicated", "callRecording": true, "queueManagement": true}')
+    ON CONFLICT (code) DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    inserted := inserted + n;
+
+    INSERT INTO @extschema@.add_ons (code, name, description, monthly_price)
+    VALUES ('EXTRA_TFN', 'Extra toll-free number', 'One more toll-free number beyond the plan''s.', 199.00),
+           ('EXTRA_EXTENSION', 'Extra extension', 'One more SIP extension beyond the plan''s.', 99.00)
+    ON CONFLICT (code) DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    inserted := inserted + n;
+
+    -- A published deck <PLAN_CODE>_DOMESTIC per default plan, made once: when a deck of that name
+    -- exists (any version, any status) the plan is left as the operator has it. India (91: every
+    -- Indian number normalises to it, toll-free 911800... / 911860... included) at the plan's
+    -- overage rate and against the included minutes; a few international destinations at higher
+    -- rates, outside the allowance. All 60/60. The prices are rupees: a plan moved to another
+    -- currency gets no default deck.
+    FOR plan IN
+        SELECT p.id, p.code, p.name, p.overage_rate
+          FROM @extschema@.rate_plans p
+         WHERE p.code IN ('STARTER', 'PROFESSIONAL', 'CALL_CENTER') AND p.currency = 'INR'
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.rate_decks d WHERE d.name = p.code || '_DOMESTIC')
+         ORDER BY p.display_order, p.code
+    LOOP
+        INSERT INTO @extschema@.rate_decks (name, version, description, currency)
+        VALUES (plan.code || '_DOMESTIC', 1,
+                'Default deck of the ' || plan.name || ' plan: India at the plan''s overage rate, international at higher rates.',
+                'INR')
+        RETURNING id INTO deck_id;
+        INSERT INTO @extschema@.rates (rate_deck_id, prefix, description, rate_per_minute, initial_increment,
+                                       subsequent_increment, uses_allowance)
+        VALUES (deck_id, '91', 'India (all numbers, toll-free 1800 / 1860 included)', plan.overage_rate, 60, 60, true),
+               (deck_id, '1', 'USA and Canada', 6.0000, 60, 60, false),
+               (deck_id, '44', 'United Kingdom', 6.0000, 60, 60, false),
+               (deck_id, '971', 'United Arab Emirates', 9.5000, 60, 60, false),
+               (deck_id, '65', 'Singapore', 5.5000, 60, 60, false),
+               (deck_id, '61', 'Australia', 8.0000, 60, 60, false),
+               (deck_id, '49', 'Germany', 7.0000, 60, 60, false);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        inserted := inserted + 1 + n;
+        PERFORM @extschema@.publish_rate_deck(deck_id);
+        PERFORM @extschema@.attach_rate_deck(plan.code, deck_id, 100);
+    END LOOP;
+    RETURN inserted;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.install_default_catalogue() IS
+    'Inserts the default rate plans (Starter, Professional, Call Center) and add-ons (extra toll-free number, '
+    'extra extension) where their codes are missing, and for each of those plans without a deck named '
+    '<PLAN_CODE>_DOMESTIC a published version 1 of it (India 91 at the plan''s overage rate, USA / Canada, UK, UAE, '
+    'Singapore, Australia and Germany at higher rates outside the allowance, all 60/60), attached at priority 100. '
+    'Returns the number of rows inserted into rate_plans, add_ons, rate_decks and rates. Existing rows are never changed.';
+
+-- balatrix.sql revokes EXECUTE on every function from PUBLIC at the end; the same for the new ones.
+REVOKE ALL ON FUNCTION
+    @extschema@.parse_csv(text),
+    @extschema@.tg_rates_immutable(),
+    @extschema@.tg_rate_decks_guard(),
+    @extschema@.create_rate_deck(text, text, text),
+    @extschema@.new_rate_deck_version(text),
+    @extschema@.load_rate_rows(uuid, text[], refcursor, boolean),
+    @extschema@.load_rates(uuid, text, boolean),
+    @extschema@.load_rates_from_table(uuid, regclass, boolean),
+    @extschema@.publish_rate_deck(uuid),
+    @extschema@.attach_rate_deck(text, uuid, integer),
+    @extschema@.detach_rate_deck(text, uuid)
+    FROM PUBLIC;
