@@ -7,6 +7,7 @@
  * one of its functions, and values set before that (postgresql.conf, ALTER DATABASE ... SET) are
  * kept as placeholders and applied when it loads.
  */
+#include "rating_cache.hpp"
 #include "settings.hpp"
 
 extern "C" {
@@ -29,4 +30,7 @@ _PG_init(void)
 	    &balatrix::pg::gstin_verify_check_character, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	MarkGUCPrefixReserved("balatrix");
+
+	// The per-backend rate cache is dropped when a deck changes (rating_cache.hpp).
+	balatrix::pg::RatingCacheRegisterCallback();
 }

@@ -1180,6 +1180,47 @@ COMMENT ON FUNCTION @extschema@.detach_rate_deck(text, uuid) IS
     'P0002 for an unknown plan.';
 
 -- ============================================================================================
+-- Rating: balatrix.rate_call (C++: extension/pg/rating.cpp) and the per-backend rate cache
+-- (extension/pg/rating_cache.cpp), invalidated in every backend when a deck changes
+-- ============================================================================================
+CREATE FUNCTION @extschema@.tg_rating_invalidate() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'balatrix_tg_rating_invalidate'
+    LANGUAGE C
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.tg_rating_invalidate() IS
+    'AFTER INSERT / UPDATE / DELETE / TRUNCATE statement trigger of rates, rate_decks and rate_plan_decks: queues '
+    'a relcache invalidation of balatrix.rates, which makes every backend drop its cached rate indexes (this '
+    'backend at its next command, the others when the transaction commits; nothing when it rolls back).';
+
+CREATE TRIGGER rates_rating_invalidate_trg AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rates
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_rating_invalidate();
+CREATE TRIGGER rate_decks_rating_invalidate_trg AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rate_decks
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_rating_invalidate();
+CREATE TRIGGER rate_plan_decks_rating_invalidate_trg AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rate_plan_decks
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_rating_invalidate();
+
+CREATE FUNCTION @extschema@.rate_call(account text, destination text, billmsec bigint, started_at timestamptz,
+                                      OUT destination_e164 text, OUT matched_prefix text, OUT rate_id bigint,
+                                      OUT rate_per_minute numeric, OUT billed_seconds bigint,
+                                      OUT included_seconds bigint, OUT connect_fee numeric, OUT charge numeric,
+                                      OUT segments jsonb)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'balatrix_rate_call'
+    LANGUAGE C STABLE STRICT
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.rate_call(text, text, bigint, timestamptz) IS
+    'Prices a call as the CDR trigger does, writing nothing (quotes, "explain my bill"). account: an account number '
+    'or an active SIP extension; its subscription is the newest trial or active one with started_at <= the call''s; '
+    'the allowance is the included seconds left in the subscription_usage row whose [period_start, period_end) '
+    'contains started_at (0 when there is no such row: the call is priced as if the allowance were used up); the '
+    'rates are those of the published decks attached to the subscription''s rate plan (lower priority first; '
+    'longest prefix). The call is answered when billmsec > 0. Returns the normalised number (E.164 digits), the '
+    'matched prefix, the rate (id, rupees per minute) that starts the call, billed and included seconds, connect '
+    'fee, total charge (4 decimals) and the segments [{"rate_id", "seconds", "included_seconds", "charge"}] (charge '
+    'as a string). Errors: P0002 for an unknown account, no trial or active subscription, or no rate; 22P02 for a '
+    'destination that cannot be normalised; 22023 for a negative billmsec. STRICT: NULL in, NULL out.';
+
+-- ============================================================================================
 -- Subscriptions and usage
 -- ============================================================================================
 CREATE SEQUENCE @extschema@.subscription_number_seq;
