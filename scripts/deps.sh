@@ -13,6 +13,8 @@ PACKAGES=(
 	libpistache-dev libpqxx-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libspdlog-dev
 	# tests: GoogleTest, pgTAP and pg_prove, curl for the end-to-end scripts
 	libgtest-dev libgmock-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl curl
+	# benchmarks: the prefix extension (a GiST baseline of bench/rating_lookup.sh)
+	postgresql-15-prefix
 )
 
 missing=()

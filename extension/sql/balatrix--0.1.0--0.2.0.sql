@@ -818,6 +818,157 @@ COMMENT ON FUNCTION @extschema@.install_default_catalogue() IS
     'Singapore, Australia and Germany at higher rates outside the allowance, all 60/60), attached at priority 100. '
     'Returns the number of rows inserted into rate_plans, add_ons, rate_decks and rates. Existing rows are never changed.';
 
+-- ============================================================================================
+-- CDR rating: the never-failing rating trigger (C++: extension/pg/cdr_rating.cpp), CDR dedupe,
+-- and the ledger check
+-- ============================================================================================
+CREATE TABLE @extschema@.cdr_uuids (
+    uuid        text PRIMARY KEY,
+    received_at timestamptz NOT NULL
+);
+ALTER TABLE @extschema@.cdr_uuids OWNER TO balatrix_owner;
+-- Not registered with pg_extension_config_dump: the rating trigger rebuilds it from restored CDRs.
+GRANT SELECT ON @extschema@.cdr_uuids TO balatrix_readonly;
+COMMENT ON TABLE @extschema@.cdr_uuids IS
+    'Idempotency keys of stored CDRs (FreeSWITCH uuid, per leg): the rating trigger drops a CDR whose uuid is here '
+    '(INSERT 0 0), so spool replays and lost-ack retries never bill twice. Global across CDR partitions; '
+    'drop_cdr_partitions removes the keys received before its cutoff. Not dumped: restoring the CDRs rebuilds it.';
+
+CREATE FUNCTION @extschema@.tg_cdr_rate() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'balatrix_tg_cdr_rate'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.tg_cdr_rate() IS
+    'BEFORE INSERT row trigger of cdr: drops a duplicate uuid (returns NULL), reads the FreeSWITCH fields, finds the '
+    'account (accountcode = account number or active extension, else an assigned DID = destination_number), its '
+    'subscription and allowance, prices the call with the plan''s published decks and fills the rating columns. '
+    'Never raises for anything in the CDR: problems become rating_status invalid / skipped / unknown_account / '
+    'no_rate / error with a rating_reason. Money is posted per statement by tg_cdr_post.';
+
+CREATE FUNCTION @extschema@.tg_cdr_post() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'balatrix_tg_cdr_post'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.tg_cdr_post() IS
+    'AFTER INSERT statement trigger of cdr and each of its partitions: posts the charges the statement''s CDRs '
+    'accumulated, one usage ledger row per account (reference cdr, or cdr_batch with the first CDR id), the balance, '
+    'the subscription_usage counters and the threshold events (balance.low, balance.critical, credit_limit.exceeded).';
+
+ALTER FUNCTION @extschema@.tg_cdr_rate() OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.tg_cdr_post() OWNER TO balatrix_owner;
+
+CREATE TRIGGER cdr_rate_trg BEFORE INSERT ON @extschema@.cdr
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_cdr_rate();
+CREATE TRIGGER cdr_post_trg AFTER INSERT ON @extschema@.cdr
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_post();
+CREATE TRIGGER cdr_post_trg AFTER INSERT ON @extschema@.cdr_default
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_post();
+
+CREATE FUNCTION @extschema@.check_ledger()
+    RETURNS TABLE (account_id uuid, account_number text, balance numeric, ledger_sum numeric, last_balance_after numeric)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT a.id, a.account_number, a.balance, coalesce(s.total, 0), l.balance_after
+      FROM @extschema@.accounts a
+      LEFT JOIN (SELECT g.account_id, sum(g.amount) AS total FROM @extschema@.ledger g GROUP BY g.account_id) s
+             ON s.account_id = a.id
+      LEFT JOIN LATERAL (SELECT g.balance_after FROM @extschema@.ledger g WHERE g.account_id = a.id
+                          ORDER BY g.id DESC LIMIT 1) l ON true
+     WHERE a.balance <> coalesce(s.total, 0) OR a.balance <> coalesce(l.balance_after, 0)
+     ORDER BY a.account_number
+$$;
+COMMENT ON FUNCTION @extschema@.check_ledger() IS
+    'Every account whose balance differs from the sum of its ledger amounts or from the balance_after of its last '
+    'ledger entry (highest id). Empty, always: anything returned is a bug.';
+
+-- Partitions made by 0.1.0's create_cdr_partitions need the statement trigger (the row trigger is
+-- cloned to them by CREATE TRIGGER on the parent).
+DO $parts$
+DECLARE
+    part regclass;
+BEGIN
+    FOR part IN
+        SELECT i.inhrelid::regclass FROM pg_catalog.pg_inherits i
+         WHERE i.inhparent = '@extschema@.cdr'::regclass AND i.inhrelid <> '@extschema@.cdr_default'::regclass
+    LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER cdr_post_trg AFTER INSERT ON %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_post()', part);
+    END LOOP;
+END
+$parts$;
+
+CREATE OR REPLACE FUNCTION @extschema@.create_cdr_partitions(months_ahead integer DEFAULT 3, from_month date DEFAULT NULL)
+    RETURNS SETOF regclass
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    first_month date := date_trunc('month', coalesce(from_month, (now() AT TIME ZONE 'UTC')::date));
+    lo timestamptz;
+    hi timestamptz;
+    part_name text;
+    staged regclass;
+BEGIN
+    IF months_ahead IS NULL OR months_ahead < 0 OR months_ahead > 120 THEN
+        RAISE EXCEPTION 'months_ahead must be between 0 and 120, not %', months_ahead
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Month boundaries are UTC midnights, whatever the session time zone.
+    FOR i IN 0 .. months_ahead LOOP
+        lo := ((first_month + make_interval(months => i))::timestamp AT TIME ZONE 'UTC');
+        hi := ((first_month + make_interval(months => i + 1))::timestamp AT TIME ZONE 'UTC');
+        part_name := 'cdr_' || to_char(first_month + make_interval(months => i), 'YYYY"m"MM');
+        CONTINUE WHEN to_regclass('@extschema@.' || quote_ident(part_name)) IS NOT NULL;
+        -- Rows already in the default partition for this month would make CREATE ... PARTITION OF
+        -- fail; build the month as a plain table, move them, then attach it.
+        EXECUTE format('CREATE TABLE @extschema@.%I (LIKE @extschema@.cdr INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part_name);
+        staged := ('@extschema@.' || quote_ident(part_name))::regclass;
+        EXECUTE format('WITH moved AS (DELETE FROM @extschema@.cdr_default WHERE received_at >= $1 AND received_at < $2 RETURNING *)
+                        INSERT INTO %s SELECT * FROM moved', staged) USING lo, hi;
+        PERFORM @extschema@.create_cdr_partition_indexes(staged);
+        EXECUTE format('ALTER TABLE @extschema@.cdr ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', staged, lo, hi);
+        EXECUTE format('ALTER TABLE %s OWNER TO balatrix_owner', staged);
+        -- Row triggers are cloned from the parent; statement triggers are not, and a statement that
+        -- targets the partition directly fires only the partition's own.
+        EXECUTE format('CREATE TRIGGER cdr_post_trg AFTER INSERT ON %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_post()', staged);
+        EXECUTE format('COMMENT ON TABLE %s IS %L', staged,
+                       'CDR partition for calls received in ' || to_char(first_month + make_interval(months => i), 'YYYY-MM') || ' (UTC).');
+        RETURN NEXT staged;
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.drop_cdr_partitions(older_than date)
+    RETURNS SETOF text
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    part record;
+    cutoff timestamptz := (older_than::timestamp AT TIME ZONE 'UTC');
+BEGIN
+    IF older_than IS NULL THEN
+        RAISE EXCEPTION 'older_than must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    FOR part IN
+        SELECT c.oid::regclass AS rel, c.relname,
+               (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS upper_bound
+          FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = '@extschema@.cdr'::regclass
+           AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+         ORDER BY c.relname
+    LOOP
+        CONTINUE WHEN part.upper_bound > cutoff;
+        EXECUTE format('ALTER TABLE @extschema@.cdr DETACH PARTITION %s', part.rel);
+        EXECUTE format('DROP TABLE %s', part.rel);
+        RETURN NEXT part.relname::text;
+    END LOOP;
+    -- Their idempotency keys go too (a CDR replayed after that is rated again).
+    DELETE FROM @extschema@.cdr_uuids WHERE received_at < cutoff;
+END
+$$;
+
 -- balatrix.sql revokes EXECUTE on every function from PUBLIC at the end; the same for the new ones.
 REVOKE ALL ON FUNCTION
     @extschema@.parse_csv(text),
@@ -832,5 +983,10 @@ REVOKE ALL ON FUNCTION
     @extschema@.attach_rate_deck(text, uuid, integer),
     @extschema@.detach_rate_deck(text, uuid),
     @extschema@.tg_rating_invalidate(),
-    @extschema@.rate_call(text, text, bigint, timestamptz)
+    @extschema@.rate_call(text, text, bigint, timestamptz),
+    @extschema@.tg_cdr_rate(),
+    @extschema@.tg_cdr_post(),
+    @extschema@.check_ledger(),
+    @extschema@.create_cdr_partitions(integer, date),
+    @extschema@.drop_cdr_partitions(date)
     FROM PUBLIC;

@@ -1887,6 +1887,9 @@ BEGIN
         PERFORM @extschema@.create_cdr_partition_indexes(staged);
         EXECUTE format('ALTER TABLE @extschema@.cdr ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', staged, lo, hi);
         EXECUTE format('ALTER TABLE %s OWNER TO balatrix_owner', staged);
+        -- Row triggers are cloned from the parent; statement triggers are not, and a statement that
+        -- targets the partition directly fires only the partition's own.
+        EXECUTE format('CREATE TRIGGER cdr_post_trg AFTER INSERT ON %s FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_post()', staged);
         EXECUTE format('COMMENT ON TABLE %s IS %L', staged,
                        'CDR partition for calls received in ' || to_char(first_month + make_interval(months => i), 'YYYY-MM') || ' (UTC).');
         RETURN NEXT staged;
@@ -1924,11 +1927,74 @@ BEGIN
         EXECUTE format('DROP TABLE %s', part.rel);
         RETURN NEXT part.relname::text;
     END LOOP;
+    -- Their idempotency keys go too (a CDR replayed after that is rated again).
+    DELETE FROM @extschema@.cdr_uuids WHERE received_at < cutoff;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.drop_cdr_partitions(date) IS
     'Retention: detaches and drops every monthly CDR partition whose calls were all received before older_than '
     '(UTC). Returns the names dropped. Dropping a partition is instant and leaves no bloat.';
+
+-- ============================================================================================
+-- CDR rating: the never-failing rating trigger (C++: extension/pg/cdr_rating.cpp), CDR dedupe,
+-- and the ledger check
+-- ============================================================================================
+CREATE TABLE @extschema@.cdr_uuids (
+    uuid        text PRIMARY KEY,
+    received_at timestamptz NOT NULL
+);
+COMMENT ON TABLE @extschema@.cdr_uuids IS
+    'Idempotency keys of stored CDRs (FreeSWITCH uuid, per leg): the rating trigger drops a CDR whose uuid is here '
+    '(INSERT 0 0), so spool replays and lost-ack retries never bill twice. Global across CDR partitions; '
+    'drop_cdr_partitions removes the keys received before its cutoff. Not dumped: restoring the CDRs rebuilds it.';
+
+CREATE FUNCTION @extschema@.tg_cdr_rate() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'balatrix_tg_cdr_rate'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.tg_cdr_rate() IS
+    'BEFORE INSERT row trigger of cdr: drops a duplicate uuid (returns NULL), reads the FreeSWITCH fields, finds the '
+    'account (accountcode = account number or active extension, else an assigned DID = destination_number), its '
+    'subscription and allowance, prices the call with the plan''s published decks and fills the rating columns. '
+    'Never raises for anything in the CDR: problems become rating_status invalid / skipped / unknown_account / '
+    'no_rate / error with a rating_reason. Money is posted per statement by tg_cdr_post.';
+
+CREATE FUNCTION @extschema@.tg_cdr_post() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'balatrix_tg_cdr_post'
+    LANGUAGE C SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.tg_cdr_post() IS
+    'AFTER INSERT statement trigger of cdr and each of its partitions: posts the charges the statement''s CDRs '
+    'accumulated, one usage ledger row per account (reference cdr, or cdr_batch with the first CDR id), the balance, '
+    'the subscription_usage counters and the threshold events (balance.low, balance.critical, credit_limit.exceeded).';
+
+ALTER FUNCTION @extschema@.tg_cdr_rate() OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.tg_cdr_post() OWNER TO balatrix_owner;
+
+CREATE TRIGGER cdr_rate_trg BEFORE INSERT ON @extschema@.cdr
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_cdr_rate();
+CREATE TRIGGER cdr_post_trg AFTER INSERT ON @extschema@.cdr
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_post();
+CREATE TRIGGER cdr_post_trg AFTER INSERT ON @extschema@.cdr_default
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_post();
+
+CREATE FUNCTION @extschema@.check_ledger()
+    RETURNS TABLE (account_id uuid, account_number text, balance numeric, ledger_sum numeric, last_balance_after numeric)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT a.id, a.account_number, a.balance, coalesce(s.total, 0), l.balance_after
+      FROM @extschema@.accounts a
+      LEFT JOIN (SELECT g.account_id, sum(g.amount) AS total FROM @extschema@.ledger g GROUP BY g.account_id) s
+             ON s.account_id = a.id
+      LEFT JOIN LATERAL (SELECT g.balance_after FROM @extschema@.ledger g WHERE g.account_id = a.id
+                          ORDER BY g.id DESC LIMIT 1) l ON true
+     WHERE a.balance <> coalesce(s.total, 0) OR a.balance <> coalesce(l.balance_after, 0)
+     ORDER BY a.account_number
+$$;
+COMMENT ON FUNCTION @extschema@.check_ledger() IS
+    'Every account whose balance differs from the sum of its ledger amounts or from the balance_after of its last '
+    'ledger entry (highest id). Empty, always: anything returned is a bug.';
 
 -- ============================================================================================
 -- Default catalogue
@@ -2024,7 +2090,9 @@ BEGIN
                                   CASE rel.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW' ELSE 'TABLE' END, rel.name);
         -- pg_dump skips the contents of extension tables unless they are registered here. Reference
         -- data the script itself inserts (gst_states) is not: restoring it would duplicate rows.
-        IF rel.relkind IN ('r', 'S') AND rel.relname <> 'gst_states' THEN
+        -- cdr_uuids neither: the rating trigger rebuilds it from the restored CDRs (their COPY
+        -- comes first and would collide with a dumped copy).
+        IF rel.relkind IN ('r', 'S') AND rel.relname NOT IN ('gst_states', 'cdr_uuids') THEN
             PERFORM pg_catalog.pg_extension_config_dump(rel.name, '');
         END IF;
     END LOOP;

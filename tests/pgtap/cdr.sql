@@ -2,7 +2,7 @@
 -- exactly as mod_cdr_pg_csv sends them (db-table = balatrix.cdr), succeed as balatrix_ingest; that
 -- role can do nothing else to the table; the rows are stored as sent.
 BEGIN;
-SELECT plan(16);
+SELECT plan(34);
 SET LOCAL timezone = 'UTC';
 
 SET LOCAL ROLE balatrix_ingest;
@@ -28,7 +28,9 @@ SELECT throws_ok($$INSERT INTO balatrix.cdr (uuid) VALUES ('x') RETURNING id$$, 
                  'balatrix_ingest cannot read back through INSERT ... RETURNING');
 RESET ROLE;
 
--- Stored as sent, in arrival order: the doubled quote of §1.5 stays; null is NULL; nothing is rated yet.
+-- Stored as sent, in arrival order: the doubled quote of §1.5 stays; null is NULL. The rating trigger
+-- has judged each row: no account exists in this transaction, so unknown_account, except the row
+-- whose billsec 'abc' cannot be read (invalid).
 SELECT results_eq($$
     SELECT uuid, caller_id_name, answer_stamp, duration, billsec, accountcode, bleg_uuid, rating_status
       FROM balatrix.cdr
@@ -36,12 +38,12 @@ SELECT results_eq($$
                     '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', 'c8e2a9f0-1d3b-4c5e-9f60-7a8b9c0d1e2f', '(NULL)')
      ORDER BY id
 $$, $$ VALUES
-    ('a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607'::text, 'Alice Smith'::text, '2025-03-14 09:27:01'::text, '261'::text, '253'::text, '1001'::text, 'c8e2a9f0-1d3b-4c5e-9f60-7a8b9c0d1e2f'::text, 'pending'::text),
-    ('5d0e8b7a-2c4f-4e1d-b6a3-9f8e7d6c5b4a', 'Bob Jones', NULL, '30', '0', '1002', NULL, 'pending'),
-    ('e7b6a5d4-c3b2-4a19-8f07-e6d5c4b3a291', '+4917612345678', '2025-03-14 11:45:08', '47', '41', NULL, '1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b', 'pending'),
-    ('9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', 'O''''Brien, Seán "Bobby" \o/', '2025-03-14 12:10:44', '695', '681', '1003', '0c1d2e3f-4a5b-46c7-8d9e-0f1a2b3c4d5e', 'pending'),
-    ('c8e2a9f0-1d3b-4c5e-9f60-7a8b9c0d1e2f', 'Alice Smith', '2025-03-14 09:27:01', '260', '253', NULL, NULL, 'pending'),
-    ('(NULL)', 'Lenient', NULL, '', 'abc', '1004', NULL, 'pending')
+    ('a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607'::text, 'Alice Smith'::text, '2025-03-14 09:27:01'::text, '261'::text, '253'::text, '1001'::text, 'c8e2a9f0-1d3b-4c5e-9f60-7a8b9c0d1e2f'::text, 'unknown_account'::text),
+    ('5d0e8b7a-2c4f-4e1d-b6a3-9f8e7d6c5b4a', 'Bob Jones', NULL, '30', '0', '1002', NULL, 'unknown_account'),
+    ('e7b6a5d4-c3b2-4a19-8f07-e6d5c4b3a291', '+4917612345678', '2025-03-14 11:45:08', '47', '41', NULL, '1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b', 'unknown_account'),
+    ('9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d', 'O''''Brien, Seán "Bobby" \o/', '2025-03-14 12:10:44', '695', '681', '1003', '0c1d2e3f-4a5b-46c7-8d9e-0f1a2b3c4d5e', 'unknown_account'),
+    ('c8e2a9f0-1d3b-4c5e-9f60-7a8b9c0d1e2f', 'Alice Smith', '2025-03-14 09:27:01', '260', '253', NULL, NULL, 'unknown_account'),
+    ('(NULL)', 'Lenient', NULL, '', 'abc', '1004', NULL, 'invalid')
 $$, 'the CDRs are stored as FreeSWITCH sent them');
 SELECT is((SELECT caller_id_name FROM balatrix.cdr WHERE uuid = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d'),
           'O' || chr(39) || chr(39) || 'Brien, Seán "Bobby" \o/', 'the O''Brien name keeps two quote characters and the backslash');
@@ -58,6 +60,45 @@ SELECT bag_eq(
     $$SELECT replace(indexdef, 'cdr_2031m01', 'P') FROM pg_catalog.pg_indexes WHERE schemaname = 'balatrix' AND tablename = 'cdr_2031m01'$$,
     $$SELECT replace(indexdef, 'cdr_default', 'P') FROM pg_catalog.pg_indexes WHERE schemaname = 'balatrix' AND tablename = 'cdr_default'$$,
     'a new CDR partition gets the primary key and indexes of cdr_default');
+
+-- A replay of INSERT 1 (same uuid) succeeds and adds nothing.
+SET LOCAL ROLE balatrix_ingest;
+SELECT lives_ok($$INSERT INTO balatrix.cdr (local_ip_v4,caller_id_name,caller_id_number,destination_number,context,start_stamp,answer_stamp,end_stamp,duration,billsec,hangup_cause,uuid,bleg_uuid,accountcode,read_codec,write_codec) VALUES ('10.0.0.15','Alice Smith','1001','4930901820','default','2025-03-14 09:26:53','2025-03-14 09:27:01','2025-03-14 09:31:14',261,253,'NORMAL_CLEARING','a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607','c8e2a9f0-1d3b-4c5e-9f60-7a8b9c0d1e2f','1001','PCMA','PCMA');$$,
+                'a replayed INSERT 1 succeeds as balatrix_ingest');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM balatrix.cdr WHERE uuid = 'a3f1c2d4-5b6e-4f70-8a91-b2c3d4e5f607'), 1::bigint,
+          'the replay of INSERT 1 was dropped (one row with its uuid)');
+
+-- The rating triggers: the row trigger on the parent (cloned to every partition), the statement
+-- trigger on the parent and on each partition (a statement aimed at a partition fires only its own).
+SELECT trigger_is('balatrix', 'cdr', 'cdr_rate_trg', 'balatrix', 'tg_cdr_rate', 'cdr has the rating row trigger');
+SELECT trigger_is('balatrix', 'cdr', 'cdr_post_trg', 'balatrix', 'tg_cdr_post', 'cdr has the posting statement trigger');
+SELECT trigger_is('balatrix', 'cdr_default', 'cdr_rate_trg', 'balatrix', 'tg_cdr_rate', 'cdr_default has the cloned row trigger');
+SELECT trigger_is('balatrix', 'cdr_default', 'cdr_post_trg', 'balatrix', 'tg_cdr_post', 'cdr_default has the statement trigger');
+SELECT trigger_is('balatrix', 'cdr_2031m01', 'cdr_rate_trg', 'balatrix', 'tg_cdr_rate', 'a new partition has the cloned row trigger');
+SELECT trigger_is('balatrix', 'cdr_2031m01', 'cdr_post_trg', 'balatrix', 'tg_cdr_post', 'a new partition has the statement trigger');
+SELECT is((SELECT string_agg(t.tgname || ':' || CASE WHEN (t.tgtype & 2) = 2 THEN 'before' ELSE 'after' END || '/'
+                              || CASE WHEN (t.tgtype & 1) = 1 THEN 'row' ELSE 'statement' END, ',' ORDER BY t.tgname)
+             FROM pg_catalog.pg_trigger t WHERE t.tgrelid = 'balatrix.cdr'::regclass AND NOT t.tgisinternal),
+          'cdr_post_trg:after/statement,cdr_rate_trg:before/row',
+   'cdr_rate_trg is BEFORE ... FOR EACH ROW, cdr_post_trg AFTER ... FOR EACH STATEMENT');
+-- A direct insert into a partition posts its money too (its statement trigger runs; no error at commit).
+SELECT lives_ok($$INSERT INTO balatrix.cdr_2031m01 (received_at, uuid) VALUES ('2031-01-15 00:00+00', 'direct-partition')$$,
+                'a CDR inserted into a partition directly is rated');
+SELECT is((SELECT rating_status FROM balatrix.cdr WHERE uuid = 'direct-partition'), 'invalid',
+          'the CDR without times inserted into a partition is stored as invalid');
+
+-- SECURITY DEFINER, owned by balatrix_owner (FreeSWITCH's role moves money it cannot touch).
+SELECT is_definer('balatrix', 'tg_cdr_rate', ARRAY[]::name[], 'tg_cdr_rate is SECURITY DEFINER');
+SELECT is_definer('balatrix', 'tg_cdr_post', ARRAY[]::name[], 'tg_cdr_post is SECURITY DEFINER');
+SELECT function_owner_is('balatrix', 'tg_cdr_rate', ARRAY[]::name[], 'balatrix_owner', 'tg_cdr_rate is owned by balatrix_owner');
+SELECT function_owner_is('balatrix', 'tg_cdr_post', ARRAY[]::name[], 'balatrix_owner', 'tg_cdr_post is owned by balatrix_owner');
+-- Nothing is executable by PUBLIC or the ingest role directly.
+SELECT function_privs_are('balatrix', 'check_ledger', ARRAY[]::name[], 'public', ARRAY[]::text[], 'PUBLIC cannot run check_ledger');
+SELECT function_privs_are('balatrix', 'tg_cdr_rate', ARRAY[]::name[], 'balatrix_ingest', ARRAY[]::text[],
+                          'balatrix_ingest cannot call tg_cdr_rate directly');
+SELECT is(pg_catalog.has_table_privilege('balatrix_ingest', 'balatrix.cdr_uuids', 'SELECT,INSERT,UPDATE,DELETE'), false,
+          'balatrix_ingest has no privilege on cdr_uuids');
 
 SELECT * FROM finish();
 ROLLBACK;

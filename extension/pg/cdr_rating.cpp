@@ -1,0 +1,1105 @@
+/*
+ * PG zone: the CDR rating triggers — the heart of Balatrix.
+ *
+ *   balatrix.tg_cdr_rate()  BEFORE INSERT FOR EACH ROW on balatrix.cdr (cloned to every partition)
+ *   balatrix.tg_cdr_post()  AFTER INSERT FOR EACH STATEMENT on balatrix.cdr, cdr_default and every
+ *                           partition create_cdr_partitions makes (a statement aimed at a partition
+ *                           fires only that partition's statement triggers)
+ *
+ * Both are SECURITY DEFINER functions owned by balatrix_owner: FreeSWITCH's role (balatrix_ingest)
+ * may only INSERT into cdr, yet its INSERT moves money.
+ *
+ * tg_cdr_rate never raises because of what is in the CDR (reference/freeswitch.md §7.1: a raised
+ * error spools the CDR on the switch for good). Every data-dependent step is core code returning a
+ * Status (ReadCdr, NormalizeDestination, PriceCall) run inside CallCore; the SPI queries take only
+ * values that cannot fail to convert (text parameters, uuids read from our own tables, timestamps
+ * we computed), so they can only fail for infrastructure reasons (out of memory, cancel, lock
+ * timeout, a deck the core refuses), which must raise. A C++ exception inside CallCore becomes
+ * rating_status 'error' with its message.
+ *
+ * Per row: read the fields (attribute numbers cached per relation oid) -> dedupe through
+ * balatrix.cdr_uuids (a duplicate returns NULL: INSERT 0 0) -> ReadCdr -> leg vs balatrix.cdr_legs
+ * -> times (epochs as they are; stamps placed in balatrix.cdr_timezone with PostgreSQL's own DST
+ * rules) -> account (accountcode, extension, DID) -> subscription -> usage row (locked FOR UPDATE the
+ * first time a statement meets it, then tracked in memory) -> price with the cached RateIndex ->
+ * rating columns of NEW -> accumulate money per account and usage deltas per usage row.
+ *
+ * Money is not moved row by row: tg_cdr_post flushes the accumulations once per statement (one
+ * ledger row per account per statement, every CDR carrying its ledger_id), accounts in id order.
+ * A single-row statement locks one usage row (BEFORE trigger) then one account (AFTER trigger):
+ * concurrent single-row statements always lock in the same order and cannot deadlock.
+ *
+ * Accumulations live in POD arrays in a memory context under TopMemoryContext (no C++ objects:
+ * they are touched from PG-zone code that can ereport). An abort (transaction or subtransaction in
+ * which they began) clears them; finding them non-empty at PRE_COMMIT is a bug and raises, because
+ * money must never be silently lost.
+ */
+#include "balatrix/core/cdr.hpp"
+#include "balatrix/core/rating.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "guard.hpp"
+#include "rating_cache.hpp"
+#include "settings.hpp"
+
+extern "C" {
+#include "access/xact.h"
+#include "catalog/dependency.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "pgtime.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/acl.h"
+#include "utils/uuid.h"
+}
+
+namespace core = balatrix::core;
+using balatrix::pg::CallCore;
+using balatrix::pg::Outcome;
+using balatrix::pg::PgCall;
+
+namespace {
+
+constexpr int64 kPgEpochOffsetUs = INT64CONST(946684800000000);
+
+// ---- columns ---------------------------------------------------------------------------------------
+
+enum InField {
+	IN_ID, IN_UUID, IN_DIRECTION, IN_CALL_UUID, IN_START_STAMP, IN_ANSWER_STAMP, IN_END_STAMP,
+	IN_START_UEPOCH, IN_ANSWER_UEPOCH, IN_END_UEPOCH, IN_DURATION, IN_BILLSEC, IN_BILLMSEC, IN_BILLUSEC,
+	IN_ACCOUNTCODE, IN_DESTINATION, IN_RATING_STATUS, IN_COUNT
+};
+const char *const kInNames[IN_COUNT] = {
+    "id", "uuid", "direction", "call_uuid", "start_stamp", "answer_stamp", "end_stamp",
+    "start_uepoch", "answer_uepoch", "end_uepoch", "duration", "billsec", "billmsec", "billusec",
+    "accountcode", "destination_number", "rating_status"};
+
+enum OutField {
+	OUT_STATUS, OUT_REASON, OUT_RATED_AT, OUT_LEG, OUT_STARTED_AT, OUT_ANSWERED_AT, OUT_ENDED_AT,
+	OUT_BILLABLE_MS, OUT_CUSTOMER_ID, OUT_ACCOUNT_ID, OUT_SUBSCRIPTION_ID, OUT_DESTINATION_E164,
+	OUT_RATE_ID, OUT_MATCHED_PREFIX, OUT_RATE_PER_MINUTE, OUT_BILLED_SECONDS, OUT_INCLUDED_SECONDS,
+	OUT_CHARGE, OUT_CURRENCY, OUT_LEDGER_ID, OUT_COUNT
+};
+const char *const kOutNames[OUT_COUNT] = {
+    "rating_status", "rating_reason", "rated_at", "leg", "started_at", "answered_at", "ended_at",
+    "billable_ms", "customer_id", "account_id", "subscription_id", "destination_e164",
+    "rate_id", "matched_prefix", "rate_per_minute", "billed_seconds", "included_seconds",
+    "charge", "currency", "ledger_id"};
+
+// Attribute numbers of one relation (parent or partition: a partition made with LIKE + ATTACH, or
+// one that had columns dropped, may number them differently). 0 = the column is missing.
+struct RelColumns {
+	Oid relid;
+	int natts;
+	AttrNumber in[IN_COUNT];
+	AttrNumber out[OUT_COUNT];
+};
+RelColumns *rel_columns = nullptr;
+int rel_columns_count = 0;
+int rel_columns_size = 0;
+
+const RelColumns *
+ColumnsOf(Relation rel)
+{
+	TupleDesc desc = RelationGetDescr(rel);
+	Oid relid = RelationGetRelid(rel);
+	RelColumns *entry;
+
+	for (int i = 0; i < rel_columns_count; ++i)
+		if (rel_columns[i].relid == relid && rel_columns[i].natts == desc->natts)
+			return &rel_columns[i];
+	if (rel_columns_count == rel_columns_size) {
+		int size = rel_columns_size == 0 ? 16 : rel_columns_size * 2;
+		rel_columns = static_cast<RelColumns *>(
+		    rel_columns == nullptr ? MemoryContextAlloc(TopMemoryContext, sizeof(RelColumns) * size)
+		                           : repalloc(rel_columns, sizeof(RelColumns) * size));
+		rel_columns_size = size;
+	}
+	entry = &rel_columns[rel_columns_count];
+	entry->relid = relid;
+	entry->natts = desc->natts;
+	for (int i = 0; i < IN_COUNT; ++i) {
+		int n = SPI_fnumber(desc, kInNames[i]);
+		entry->in[i] = n > 0 ? static_cast<AttrNumber>(n) : 0;
+	}
+	for (int i = 0; i < OUT_COUNT; ++i) {
+		int n = SPI_fnumber(desc, kOutNames[i]);
+		entry->out[i] = n > 0 ? static_cast<AttrNumber>(n) : 0;
+	}
+	++rel_columns_count;
+	return entry;
+}
+
+// ---- prepared statements ---------------------------------------------------------------------------
+
+enum Plan {
+	PLAN_DEDUPE, PLAN_ACCOUNT, PLAN_SUBSCRIPTION, PLAN_USAGE_LOCK, PLAN_USAGE_CREATE, PLAN_USAGE_FLUSH,
+	PLAN_ACCOUNT_FLUSH, PLAN_ACCOUNT_LOCK, PLAN_COUNT
+};
+struct Plans {
+	Oid schema_oid = InvalidOid;
+	SPIPlanPtr plan[PLAN_COUNT] = {};
+	Oid ledger_seq = InvalidOid;
+	Oid rates_oid = InvalidOid;
+};
+Plans plans;
+
+SPIPlanPtr
+Prepare(const char *query, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr plan = SPI_prepare(query, nargs, argtypes);
+	if (plan == nullptr)
+		elog(ERROR, "balatrix: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "balatrix: SPI_keepplan failed");
+	return plan;
+}
+
+// PG zone, SPI-connected: the plans of the extension's schema (prepared once per backend; they
+// re-plan themselves when a table changes). An extension created again in another schema gets new ones.
+void
+EnsurePlans(Oid schema_oid)
+{
+	const char *s;
+	Oid ledger;
+
+	if (plans.schema_oid == schema_oid)
+		return;
+	for (int i = 0; i < PLAN_COUNT; ++i)
+		if (plans.plan[i] != nullptr) {
+			SPI_freeplan(plans.plan[i]);
+			plans.plan[i] = nullptr;
+		}
+	plans.schema_oid = InvalidOid;
+	s = quote_identifier(get_namespace_name(schema_oid));
+
+	{
+		Oid t[1] = {TEXTOID};
+		plans.plan[PLAN_DEDUPE] = Prepare(
+		    psprintf("INSERT INTO %s.cdr_uuids (uuid, received_at) VALUES ($1, now()) ON CONFLICT DO NOTHING", s), 1, t);
+	}
+	{
+		// $1 accountcode (NULL when missing), $2 / $3 the DID candidates (NULL when none).
+		Oid t[3] = {TEXTOID, TEXTOID, TEXTOID};
+		plans.plan[PLAN_ACCOUNT] = Prepare(
+		    psprintf("SELECT a.id, a.customer_id, a.currency::text FROM ("
+		             "  SELECT 1 AS pref, ac.id AS account_id FROM %s.accounts ac WHERE ac.account_number = $1"
+		             "  UNION ALL"
+		             "  SELECT 2, e.account_id FROM %s.sip_extensions e WHERE e.extension = $1 AND e.is_active"
+		             "  UNION ALL"
+		             "  SELECT 3, d.account_id FROM %s.dids d"
+		             "   WHERE d.number IN ($2, $3) AND d.status = 'assigned' AND d.account_id IS NOT NULL"
+		             ") x JOIN %s.accounts a ON a.id = x.account_id ORDER BY x.pref LIMIT 1",
+		             s, s, s, s),
+		    3, t);
+	}
+	{
+		Oid t[2] = {UUIDOID, TIMESTAMPTZOID};
+		plans.plan[PLAN_SUBSCRIPTION] = Prepare(
+		    psprintf("SELECT s.id, s.rate_plan_id, s.current_period_start, s.current_period_end,"
+		             "       CASE s.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END::int4,"
+		             "       p.included_minutes::int8"
+		             "  FROM %s.subscriptions s JOIN %s.rate_plans p ON p.id = s.rate_plan_id"
+		             " WHERE s.account_id = $1 AND s.status IN ('trial', 'active', 'suspended') AND s.started_at <= $2"
+		             " ORDER BY s.started_at DESC, s.created_at DESC, s.id DESC LIMIT 1",
+		             s, s),
+		    2, t);
+	}
+	{
+		Oid t[2] = {UUIDOID, TIMESTAMPTZOID};
+		plans.plan[PLAN_USAGE_LOCK] = Prepare(
+		    psprintf("SELECT u.id, u.period_start, u.period_end,"
+		             "       greatest(u.included_seconds - u.included_used_seconds, 0)::int8"
+		             "  FROM %s.subscription_usage u"
+		             " WHERE u.subscription_id = $1 AND u.period_start <= $2 AND $2 < u.period_end"
+		             " ORDER BY u.period_start DESC LIMIT 1 FOR UPDATE",
+		             s),
+		    2, t);
+	}
+	{
+		Oid t[2] = {UUIDOID, INT8OID};
+		plans.plan[PLAN_USAGE_CREATE] = Prepare(
+		    psprintf("INSERT INTO %s.subscription_usage (customer_id, subscription_id, period_start, period_end, included_seconds)"
+		             " SELECT s.customer_id, s.id, s.current_period_start, s.current_period_end, $2"
+		             "   FROM %s.subscriptions s WHERE s.id = $1"
+		             " ON CONFLICT DO NOTHING",
+		             s, s),
+		    2, t);
+	}
+	{
+		Oid t[6] = {UUIDOID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID};
+		plans.plan[PLAN_USAGE_FLUSH] = Prepare(
+		    psprintf("UPDATE %s.subscription_usage SET included_used_seconds = included_used_seconds + $2,"
+		             " overage_seconds = overage_seconds + $3, overage_charge = overage_charge + $4::numeric,"
+		             " other_charge = other_charge + $5::numeric, call_count = call_count + $6 WHERE id = $1",
+		             s),
+		    6, t);
+	}
+	{
+		// $1 account, $2 Σ charge (text), $3 ledger id, $4 CDR count, $5 first CDR id, $6 last CDR id.
+		// One statement: the balance, its ledger row and the threshold events move together.
+		Oid t[6] = {UUIDOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID};
+		plans.plan[PLAN_ACCOUNT_FLUSH] = Prepare(
+		    psprintf(
+		        "WITH a AS ("
+		        "  UPDATE %s.accounts SET balance = balance - $2::numeric WHERE id = $1"
+		        "  RETURNING id, customer_id, account_number, account_type, currency, balance,"
+		        "            balance + $2::numeric AS old_balance, low_balance_threshold,"
+		        "            critical_balance_threshold, credit_limit),"
+		        " l AS ("
+		        "  INSERT INTO %s.ledger (id, customer_id, account_id, entry_type, amount, currency, balance_after,"
+		        "                         reference_type, reference_id, description, metadata)"
+		        "  OVERRIDING SYSTEM VALUE"
+		        "  SELECT $3, a.customer_id, a.id, 'usage', -($2::numeric), a.currency, a.balance,"
+		        "         CASE WHEN $4 = 1 THEN 'cdr' ELSE 'cdr_batch' END, $5::text,"
+		        "         CASE WHEN $4 = 1 THEN 'Call charge' ELSE 'Call charges (' || $4 || ' CDRs)' END,"
+		        "         jsonb_build_object('cdr_count', $4, 'first_cdr_id', $5, 'last_cdr_id', $6)"
+		        "    FROM a RETURNING id),"
+		        " e AS ("
+		        "  INSERT INTO %s.event_outbox (event_type, customer_id, aggregate_type, aggregate_id, payload)"
+		        "  SELECT ev.event_type, a.customer_id, 'account', a.id::text,"
+		        "         jsonb_build_object('account_id', a.id, 'account_number', a.account_number,"
+		        "                            'balance', a.balance, 'threshold', ev.threshold)"
+		        "    FROM a CROSS JOIN LATERAL (VALUES"
+		        "      ('balance.low', a.low_balance_threshold, a.account_type = 'prepaid'"
+		        "          AND a.old_balance >= a.low_balance_threshold AND a.balance < a.low_balance_threshold),"
+		        "      ('balance.critical', a.critical_balance_threshold, a.account_type = 'prepaid'"
+		        "          AND a.old_balance >= a.critical_balance_threshold AND a.balance < a.critical_balance_threshold),"
+		        "      ('credit_limit.exceeded', a.credit_limit, a.account_type = 'postpaid'"
+		        "          AND -a.old_balance <= a.credit_limit AND -a.balance > a.credit_limit)"
+		        "    ) AS ev (event_type, threshold, fires)"
+		        "   WHERE ev.fires RETURNING id)"
+		        " SELECT (SELECT count(*) FROM a)::int8, (SELECT count(*) FROM l)::int8",
+		        s, s, s),
+		    6, t);
+	}
+	{
+		// Locks the account before its ledger id is drawn, so that ledger ids of one account follow
+		// the order in which its balance changes (check_ledger compares the balance with the
+		// balance_after of the highest id). NO KEY UPDATE, the lock the UPDATE takes anyway: it does
+		// not block the FOR KEY SHARE of foreign-key checks on ledger inserts.
+		Oid t[1] = {UUIDOID};
+		plans.plan[PLAN_ACCOUNT_LOCK] =
+		    Prepare(psprintf("SELECT 1 FROM %s.accounts WHERE id = $1 FOR NO KEY UPDATE", s), 1, t);
+	}
+	ledger = get_relname_relid("ledger", schema_oid);
+	if (!OidIsValid(ledger))
+		elog(ERROR, "balatrix: table %s.ledger is missing", s);
+	plans.ledger_seq = getIdentitySequence(ledger, 1, false);
+	plans.rates_oid = get_relname_relid("rates", schema_oid);
+	plans.schema_oid = schema_oid;
+}
+
+// ---- accumulations (per backend, per statement) -----------------------------------------------------
+
+struct AccountAccum {
+	pg_uuid_t account_id;
+	int64 charge;        // Amount4
+	int64 cdr_count;
+	int64 first_cdr_id;
+	int64 last_cdr_id;
+	int64 ledger_id;
+};
+
+struct UsageAccum {
+	pg_uuid_t usage_id;
+	pg_uuid_t subscription_id;
+	TimestampTz period_start;
+	TimestampTz period_end;
+	int64 remaining;     // included seconds left, as locked plus what this statement used
+	int64 included_used;
+	int64 overage_seconds;
+	int64 overage_charge;   // Amount4
+	int64 other_charge;     // Amount4
+	int64 call_count;
+};
+
+MemoryContext accum_context = nullptr;
+AccountAccum *accounts = nullptr;
+int account_count = 0, account_size = 0;
+UsageAccum *usages = nullptr;
+int usage_count = 0, usage_size = 0;
+SubTransactionId accum_subxid = InvalidSubTransactionId;   // where the accumulation began
+
+void
+ClearAccumulations()
+{
+	accounts = nullptr;
+	usages = nullptr;
+	account_count = account_size = usage_count = usage_size = 0;
+	accum_subxid = InvalidSubTransactionId;
+	if (accum_context != nullptr)
+		MemoryContextReset(accum_context);
+}
+
+bool
+AccumulationsEmpty()
+{
+	return account_count == 0 && usage_count == 0;
+}
+
+void
+NoteAccumulationStart()
+{
+	if (AccumulationsEmpty() && accum_subxid == InvalidSubTransactionId)
+		accum_subxid = GetCurrentSubTransactionId();
+	if (accum_context == nullptr)
+		accum_context = AllocSetContextCreate(TopMemoryContext, "balatrix CDR accumulations", ALLOCSET_SMALL_SIZES);
+}
+
+template <typename T>
+T *
+Grow(T *array, int *size)
+{
+	int n = *size == 0 ? 8 : *size * 2;
+	T *grown = static_cast<T *>(array == nullptr ? MemoryContextAlloc(accum_context, sizeof(T) * n)
+	                                              : repalloc(array, sizeof(T) * n));
+	*size = n;
+	return grown;
+}
+
+AccountAccum *
+FindAccount(const pg_uuid_t *id)
+{
+	for (int i = account_count - 1; i >= 0; --i)
+		if (memcmp(accounts[i].account_id.data, id->data, UUID_LEN) == 0)
+			return &accounts[i];
+	return nullptr;
+}
+
+UsageAccum *
+FindUsage(const pg_uuid_t *subscription_id, TimestampTz at)
+{
+	for (int i = usage_count - 1; i >= 0; --i)
+		if (memcmp(usages[i].subscription_id.data, subscription_id->data, UUID_LEN) == 0 &&
+		    usages[i].period_start <= at && at < usages[i].period_end)
+			return &usages[i];
+	return nullptr;
+}
+
+void
+CdrXactCallback(XactEvent event, void *arg)
+{
+	switch (event) {
+	case XACT_EVENT_ABORT:
+	case XACT_EVENT_PARALLEL_ABORT:
+	case XACT_EVENT_COMMIT:
+	case XACT_EVENT_PARALLEL_COMMIT:
+	case XACT_EVENT_PREPARE:
+		ClearAccumulations();
+		break;
+	case XACT_EVENT_PRE_COMMIT:
+	case XACT_EVENT_PARALLEL_PRE_COMMIT:
+	case XACT_EVENT_PRE_PREPARE:
+		if (!AccumulationsEmpty()) {
+			ClearAccumulations();
+			// A CDR was rated but its statement's tg_cdr_post never ran (a partition without the
+			// statement trigger, or the trigger disabled): committing would lose its money.
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+			                errmsg("balatrix: rated CDR charges were not posted to the ledger"),
+			                errhint("Every CDR partition needs the tg_cdr_post statement trigger "
+			                        "(balatrix.create_cdr_partitions adds it).")));
+		}
+		break;
+	}
+}
+
+void
+CdrSubXactCallback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	// Accumulations that began in the aborted subtransaction (or a deeper one) belong to rows it
+	// rolled back. (Ones begun in an outer level belong to a statement still running there.)
+	if (event == SUBXACT_EVENT_ABORT_SUB && accum_subxid != InvalidSubTransactionId && accum_subxid >= mySubid)
+		ClearAccumulations();
+}
+
+// ---- time ------------------------------------------------------------------------------------------
+
+// PG zone: a civil time of the switch placed in balatrix.cdr_timezone by PostgreSQL's own rules
+// (DetermineTimeZoneOffset: a time in a DST gap is read with the offset before the gap, i.e. moved
+// forward; an ambiguous one as standard time), exactly as timestamptz input does. False when out of range.
+bool
+CivilToTimestamp(const core::CivilTime &civil, pg_tz *zone, TimestampTz *out)
+{
+	struct pg_tm tm;
+	int offset;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = civil.year;
+	tm.tm_mon = civil.month;
+	tm.tm_mday = civil.day;
+	tm.tm_hour = civil.hour;
+	tm.tm_min = civil.minute;
+	tm.tm_sec = civil.second;
+	offset = DetermineTimeZoneOffset(&tm, zone);
+	return tm2timestamp(&tm, 0, &offset, out) == 0 && !TIMESTAMP_NOT_FINITE(*out);
+}
+
+// ---- the row -----------------------------------------------------------------------------------------
+
+// Facts read by the core, as plain data.
+struct ReadOut {
+	bool read_ok;
+	bool uuid_usable;
+	char leg;
+	core::CdrInstant start, answer, end;   // trivially destructible
+	bool answered;
+	int64 billable_ms;
+	bool billable_known;   // billmsec, billusec or billsec was present
+	bool has_e164;
+	char e164[32];
+	char normalise_error[256];
+	char did1[32];
+	char did2[32];
+};
+
+// What the trigger writes into NEW.
+struct RowResult {
+	const char *status;
+	char reason[768];
+	char leg;
+	bool has_started, has_answered, has_ended;
+	TimestampTz started, answered, ended;
+	bool has_billable;
+	int64 billable_ms;
+	bool has_account;
+	pg_uuid_t customer_id, account_id;
+	char currency[8];
+	bool has_subscription;
+	pg_uuid_t subscription_id;
+	bool has_e164;
+	char e164[32];
+	bool priced;
+	int64 rate_id;
+	char prefix[24];
+	char rate_per_minute[32];
+	int64 billed_seconds, included_seconds;
+	char charge_text[32];
+	int64 charge;
+	int64 overage_seconds;
+	int64 overage_charge;
+	bool has_ledger;
+	int64 ledger_id;
+};
+
+void
+SetStatus(RowResult *r, const char *status, const char *reason)
+{
+	r->status = status;
+	strlcpy(r->reason, reason, sizeof r->reason);
+}
+
+void
+CopyView(char *dst, size_t size, const std::string &src)
+{
+	strlcpy(dst, src.c_str(), size);
+}
+
+// Core: reads the fields and normalises the destination.
+core::Status
+ReadFields(char *const *field, const bool *present, ReadOut *out)
+{
+	auto f = [&](int i) -> core::CdrField {
+		if (!present[i])
+			return std::nullopt;
+		return std::string_view(field[i]);
+	};
+	core::CdrInput input;
+	input.uuid = f(IN_UUID);
+	input.direction = f(IN_DIRECTION);
+	input.call_uuid = f(IN_CALL_UUID);
+	input.start_stamp = f(IN_START_STAMP);
+	input.answer_stamp = f(IN_ANSWER_STAMP);
+	input.end_stamp = f(IN_END_STAMP);
+	input.start_uepoch = f(IN_START_UEPOCH);
+	input.answer_uepoch = f(IN_ANSWER_UEPOCH);
+	input.end_uepoch = f(IN_END_UEPOCH);
+	input.duration = f(IN_DURATION);
+	input.billsec = f(IN_BILLSEC);
+	input.billmsec = f(IN_BILLMSEC);
+	input.billusec = f(IN_BILLUSEC);
+	out->uuid_usable = !core::CdrFieldMissing(input.uuid);
+
+	core::CdrFacts facts;
+	core::Status status = core::ReadCdr(input, &facts);
+	out->leg = facts.leg == core::CdrLeg::kB ? 'b' : 'a';
+	out->start = facts.start;
+	out->answer = facts.answer;
+	out->end = facts.end;
+	out->answered = facts.answered;
+	out->billable_ms = facts.billable_ms;
+	out->billable_known = facts.billable_source != core::CdrFacts::BillableSource::kNone;
+	out->read_ok = status.ok();
+
+	// The destination: E.164 for rating; for the DID look-up the digits as sent and the national
+	// form of an Indian number (9118001230001 -> 18001230001), since dids.number is stored nationally.
+	core::CdrField destination = f(IN_DESTINATION);
+	if (!core::CdrFieldMissing(destination)) {
+		std::string digits;
+		for (char c : *destination)
+			if (c >= '0' && c <= '9')
+				digits.push_back(c);
+		if (digits.size() >= 6 && digits.size() <= 15)
+			CopyView(out->did1, sizeof out->did1, digits);
+		core::NormalizedNumber number;
+		core::Status n = core::NormalizeDestination(*destination, &number);
+		if (n.ok()) {
+			out->has_e164 = true;
+			CopyView(out->e164, sizeof out->e164, number.e164);
+			if (number.e164.size() > 2 && number.e164.compare(0, 2, "91") == 0)
+				CopyView(out->did2, sizeof out->did2, number.e164.substr(2));
+		} else {
+			CopyView(out->normalise_error, sizeof out->normalise_error, n.error().message);
+		}
+	} else {
+		strlcpy(out->normalise_error, "destination_number is missing", sizeof out->normalise_error);
+	}
+	return status;
+}
+
+// Core: prices the call with the index; splits the charge into overage (uses_allowance rates) and other.
+core::Status
+PriceRow(const core::RateIndex *index, const char *e164, int64 start_us, const ReadOut &read, int64 allowance,
+         RowResult *r, bool *matched)
+{
+	std::vector<const core::Rate *> rates = index->Match(e164, start_us);
+	*matched = !rates.empty();
+	if (rates.empty())
+		return core::Status::Ok();
+	core::CallToRate call;
+	call.start_us = start_us;
+	call.billable_ms = read.billable_ms;
+	call.answered = read.answered;
+	call.allowance_seconds = allowance;
+	core::RatedCall rated;
+	core::Status status = core::PriceCall(call, rates, &rated);
+	if (!status.ok())
+		return status;
+	const core::Rate *primary = rates.front();
+	for (const core::Rate *rate : rates)
+		if (rate->id == rated.primary_rate_id) {
+			primary = rate;
+			break;
+		}
+	int64 overage_seconds = 0, overage_charge = 0;
+	for (const core::RatedSegment &segment : rated.segments) {
+		for (const core::Rate *rate : rates)
+			if (rate->id == segment.rate_id) {
+				if (rate->uses_allowance) {
+					overage_seconds += segment.seconds - segment.included_seconds;
+					overage_charge += segment.charge;
+				}
+				break;
+			}
+	}
+	r->priced = true;
+	r->rate_id = primary->id;
+	CopyView(r->prefix, sizeof r->prefix, primary->prefix);
+	CopyView(r->rate_per_minute, sizeof r->rate_per_minute, core::FormatAmount4(primary->rate_per_minute));
+	r->billed_seconds = rated.billed_seconds;
+	r->included_seconds = rated.included_seconds;
+	r->charge = rated.charge;
+	CopyView(r->charge_text, sizeof r->charge_text, core::FormatAmount4(rated.charge));
+	r->overage_seconds = overage_seconds;
+	// The minimum-charge floor and the connect fee are not overage: they go to other_charge.
+	r->overage_charge = overage_charge < rated.charge ? overage_charge : rated.charge;
+	return core::Status::Ok();
+}
+
+void
+FormatAmount(char *dst, size_t size, int64 amount)
+{
+	// PG zone: Amount4 -> "12.3456" without C++ objects.
+	uint64 magnitude = amount < 0 ? static_cast<uint64>(-(amount + 1)) + 1 : static_cast<uint64>(amount);
+	snprintf(dst, size, "%s%llu.%04llu", amount < 0 ? "-" : "", (unsigned long long) (magnitude / 10000),
+	         (unsigned long long) (magnitude % 10000));
+}
+
+Datum
+NumericFromText(const char *text)
+{
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+Datum
+UuidDatum(const pg_uuid_t *u)
+{
+	pg_uuid_t *copy = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
+	*copy = *u;
+	return UUIDPGetDatum(copy);
+}
+
+// PG zone, SPI-connected. Fills *r for one CDR; returns false for a duplicate (the row is dropped).
+bool
+RateRow(char *const *field, const bool *present, int64 cdr_id, RowResult *r)
+{
+	ReadOut read;
+	Outcome outcome;
+	pg_tz *zone;
+	TimestampTz billing_start;
+	int rc;
+	bool isnull;
+	pg_uuid_t plan_id;
+	TimestampTz period_start = 0, period_end = 0;
+	bool has_period = false;
+	int32 cycle_months = 1;
+	int64 included_minutes = 0;
+	UsageAccum *usage = nullptr;
+	const core::RateIndex *index;
+	bool matched = false;
+
+	read = ReadOut();   // value-initialised: zeroes, and the CdrInstants' defaults
+
+	// Dedupe first: a replayed CDR must change nothing, whatever is in it.
+	if (present[IN_UUID]) {
+		Datum args[1] = {CStringGetTextDatum(field[IN_UUID])};
+		outcome = CallCore([&] { read.uuid_usable = !core::CdrFieldMissing(core::CdrField(std::string_view(field[IN_UUID]))); });
+		if (outcome.ok && read.uuid_usable) {
+			rc = SPI_execute_plan(plans.plan[PLAN_DEDUPE], args, nullptr, false, 0);
+			if (rc != SPI_OK_INSERT)
+				elog(ERROR, "balatrix: CDR dedupe failed: %s", SPI_result_code_string(rc));
+			if (SPI_processed == 0)
+				return false;
+		}
+	}
+
+	outcome = CallCore([&] { return ReadFields(field, present, &read); });
+	if (!outcome.ok && (outcome.pg_error != nullptr || outcome.sqlstate == ERRCODE_OUT_OF_MEMORY))
+		balatrix::pg::RaiseOutcome(outcome);   // infrastructure, not the CDR
+	if (!outcome.ok && outcome.sqlstate == ERRCODE_INTERNAL_ERROR) {
+		SetStatus(r, "error", outcome.message);
+		return true;
+	}
+	r->leg = read.leg;
+	if (outcome.ok) {
+		r->has_billable = true;
+		r->billable_ms = read.billable_ms;
+	}
+	if (read.has_e164) {
+		r->has_e164 = true;
+		strlcpy(r->e164, read.e164, sizeof r->e164);
+	}
+
+	// Times, also for invalid CDRs where they could be read.
+	zone = pg_tzset(balatrix::pg::cdr_timezone != nullptr ? balatrix::pg::cdr_timezone : "Asia/Kolkata");
+	{
+		const core::CdrInstant *instants[3] = {&read.start, &read.answer, &read.end};
+		bool *has[3] = {&r->has_started, &r->has_answered, &r->has_ended};
+		TimestampTz *at[3] = {&r->started, &r->answered, &r->ended};
+		for (int i = 0; i < 3; ++i) {
+			const core::CdrInstant *instant = instants[i];
+			if (instant->source == core::CdrInstant::Source::kEpoch) {
+				int64 us = instant->utc_us;
+				if (us >= MIN_TIMESTAMP + kPgEpochOffsetUs && us - kPgEpochOffsetUs < END_TIMESTAMP) {
+					*at[i] = us - kPgEpochOffsetUs;
+					*has[i] = true;
+				}
+			} else if (instant->source == core::CdrInstant::Source::kStamp && zone != nullptr) {
+				*has[i] = CivilToTimestamp(instant->civil, zone, at[i]);
+			}
+		}
+	}
+
+	if (!outcome.ok) {
+		SetStatus(r, "invalid", outcome.message);
+		return true;
+	}
+	if ((r->leg == 'a' && balatrix::pg::cdr_legs == balatrix::pg::kCdrLegsB) ||
+	    (r->leg == 'b' && balatrix::pg::cdr_legs == balatrix::pg::kCdrLegsA)) {
+		SetStatus(r, "skipped",
+		          r->leg == 'b' ? "b-leg (direction outbound with the call_uuid of another leg); balatrix.cdr_legs = a"
+		                        : "a-leg; balatrix.cdr_legs = b");
+		return true;
+	}
+	if (zone == nullptr) {
+		SetStatus(r, "error", "balatrix.cdr_timezone names an unknown time zone");
+		return true;
+	}
+	if (!r->has_started && !r->has_answered) {
+		SetStatus(r, "invalid", "the CDR has no usable start time (start_uepoch / start_stamp)");
+		return true;
+	}
+	// An answered leg whose billable time is unknown (billsec '' or '(NULL)' and no billmsec /
+	// billusec) must not pass as a free call.
+	if (read.answered && !read.billable_known) {
+		SetStatus(r, "invalid", "answered, but billmsec, billusec and billsec are all missing");
+		return true;
+	}
+	if (read.billable_ms / 1000 > balatrix::pg::cdr_max_call_seconds) {
+		snprintf(r->reason, sizeof r->reason, "billable time %lld s exceeds balatrix.cdr_max_call_seconds (%d)",
+		         (long long) (read.billable_ms / 1000), balatrix::pg::cdr_max_call_seconds);
+		r->status = "invalid";
+		return true;
+	}
+	billing_start = r->has_answered ? r->answered : r->started;
+
+	// The account.
+	{
+		Datum args[3];
+		char nulls[4] = "   ";
+		args[0] = present[IN_ACCOUNTCODE] ? CStringGetTextDatum(field[IN_ACCOUNTCODE]) : (Datum) 0;
+		nulls[0] = present[IN_ACCOUNTCODE] && field[IN_ACCOUNTCODE][0] != '\0' ? ' ' : 'n';
+		args[1] = read.did1[0] != '\0' ? CStringGetTextDatum(read.did1) : (Datum) 0;
+		nulls[1] = read.did1[0] != '\0' ? ' ' : 'n';
+		args[2] = read.did2[0] != '\0' ? CStringGetTextDatum(read.did2) : (Datum) 0;
+		nulls[2] = read.did2[0] != '\0' ? ' ' : 'n';
+		rc = SPI_execute_plan(plans.plan[PLAN_ACCOUNT], args, nulls, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "balatrix: account look-up failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0) {
+			char *code = nulls[0] == ' ' ? psprintf("accountcode %s is neither an account number nor an active extension",
+			                                        quote_literal_cstr(field[IN_ACCOUNTCODE]))
+			                             : pstrdup("no accountcode");
+			snprintf(r->reason, sizeof r->reason, "no account: %s; no assigned DID %s%s%s", code,
+			         read.did1[0] != '\0' ? quote_literal_cstr(read.did1) : "(no destination digits)",
+			         read.did2[0] != '\0' && strcmp(read.did1, read.did2) != 0 ? " or " : "",
+			         read.did2[0] != '\0' && strcmp(read.did1, read.did2) != 0 ? quote_literal_cstr(read.did2) : "");
+			r->status = "unknown_account";
+			return true;
+		}
+		r->has_account = true;
+		r->account_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		r->customer_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		strlcpy(r->currency, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)),
+		        sizeof r->currency);
+	}
+
+	// The subscription.
+	{
+		Datum args[2] = {UUIDPGetDatum(&r->account_id), TimestampTzGetDatum(billing_start)};
+		rc = SPI_execute_plan(plans.plan[PLAN_SUBSCRIPTION], args, nullptr, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "balatrix: subscription look-up failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0) {
+			SetStatus(r, "no_rate", "no active subscription");
+			return true;
+		}
+		HeapTuple t = SPI_tuptable->vals[0];
+		TupleDesc d = SPI_tuptable->tupdesc;
+		Datum v;
+		r->has_subscription = true;
+		r->subscription_id = *DatumGetUUIDP(SPI_getbinval(t, d, 1, &isnull));
+		plan_id = *DatumGetUUIDP(SPI_getbinval(t, d, 2, &isnull));
+		v = SPI_getbinval(t, d, 3, &isnull);
+		if (!isnull) {
+			has_period = true;
+			period_start = DatumGetTimestampTz(v);
+			period_end = DatumGetTimestampTz(SPI_getbinval(t, d, 4, &isnull));
+		}
+		cycle_months = DatumGetInt32(SPI_getbinval(t, d, 5, &isnull));
+		included_minutes = DatumGetInt64(SPI_getbinval(t, d, 6, &isnull));
+	}
+
+	// The destination must normalise before any state is touched.
+	if (!read.has_e164) {
+		SetStatus(r, "invalid", read.normalise_error);
+		return true;
+	}
+
+	// The allowance: the usage row of the period containing the billing start.
+	usage = FindUsage(&r->subscription_id, billing_start);
+	if (usage == nullptr) {
+		Datum args[2] = {UUIDPGetDatum(&r->subscription_id), TimestampTzGetDatum(billing_start)};
+		rc = SPI_execute_plan(plans.plan[PLAN_USAGE_LOCK], args, nullptr, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "balatrix: usage look-up failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0 && has_period && period_start <= billing_start && billing_start < period_end) {
+			Datum cargs[2] = {UUIDPGetDatum(&r->subscription_id), Int64GetDatum(included_minutes * 60 * cycle_months)};
+			rc = SPI_execute_plan(plans.plan[PLAN_USAGE_CREATE], cargs, nullptr, false, 0);
+			if (rc != SPI_OK_INSERT)
+				elog(ERROR, "balatrix: creating the usage row failed: %s", SPI_result_code_string(rc));
+			rc = SPI_execute_plan(plans.plan[PLAN_USAGE_LOCK], args, nullptr, false, 1);
+			if (rc != SPI_OK_SELECT)
+				elog(ERROR, "balatrix: usage look-up failed: %s", SPI_result_code_string(rc));
+		}
+		if (SPI_processed > 0) {
+			HeapTuple t = SPI_tuptable->vals[0];
+			TupleDesc d = SPI_tuptable->tupdesc;
+			NoteAccumulationStart();
+			if (usage_count == usage_size)
+				usages = Grow(usages, &usage_size);
+			usage = &usages[usage_count++];
+			memset(usage, 0, sizeof *usage);
+			usage->usage_id = *DatumGetUUIDP(SPI_getbinval(t, d, 1, &isnull));
+			usage->subscription_id = r->subscription_id;
+			usage->period_start = DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull));
+			usage->period_end = DatumGetTimestampTz(SPI_getbinval(t, d, 3, &isnull));
+			usage->remaining = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+		}
+	}
+
+	// Price.
+	if (OidIsValid(plans.rates_oid))
+		balatrix::pg::RatingCacheNoteRatesOid(plans.rates_oid);
+	index = balatrix::pg::RatingCacheGet(&plan_id, quote_identifier(get_namespace_name(plans.schema_oid)));
+	outcome = CallCore([&] {
+		return PriceRow(index, read.e164, billing_start + kPgEpochOffsetUs, read, usage != nullptr ? usage->remaining : 0,
+		                r, &matched);
+	});
+	if (!outcome.ok) {
+		if (outcome.pg_error != nullptr || outcome.sqlstate == ERRCODE_OUT_OF_MEMORY)
+			balatrix::pg::RaiseOutcome(outcome);
+		r->priced = false;
+		SetStatus(r, outcome.sqlstate == ERRCODE_INTERNAL_ERROR ? "error"
+		             : outcome.sqlstate == ERRCODE_NO_DATA_FOUND  ? "no_rate"
+		                                                         : "invalid",
+		          outcome.message);
+		return true;
+	}
+	if (!matched) {
+		snprintf(r->reason, sizeof r->reason, "no rate for %s in the rate plan's published decks", read.e164);
+		r->status = "no_rate";
+		return true;
+	}
+
+	// Accumulate. The account first: an overflowing sum leaves nothing half-counted.
+	if (r->charge > 0) {
+		AccountAccum *account = FindAccount(&r->account_id);
+		int64 sum = r->charge;
+		if (account != nullptr && pg_add_s64_overflow(account->charge, r->charge, &sum)) {
+			r->priced = false;
+			SetStatus(r, "error", "the charges of this statement for the account overflow; insert this CDR on its own");
+			return true;
+		}
+		NoteAccumulationStart();
+		if (account == nullptr) {
+			if (account_count == account_size)
+				accounts = Grow(accounts, &account_size);
+			account = &accounts[account_count++];
+			memset(account, 0, sizeof *account);
+			account->account_id = r->account_id;
+			account->first_cdr_id = cdr_id;
+			{
+				Datum args[1] = {UuidDatum(&r->account_id)};
+				int lrc = SPI_execute_plan(plans.plan[PLAN_ACCOUNT_LOCK], args, nullptr, false, 0);
+				if (lrc != SPI_OK_SELECT)
+					elog(ERROR, "balatrix: locking the account failed: %s", SPI_result_code_string(lrc));
+			}
+			account->ledger_id = nextval_internal(plans.ledger_seq, false);
+		}
+		account->charge = sum;
+		account->cdr_count++;
+		account->last_cdr_id = cdr_id;
+		r->has_ledger = true;
+		r->ledger_id = account->ledger_id;
+	}
+	if (usage != nullptr) {
+		usage->remaining -= r->included_seconds;
+		usage->included_used += r->included_seconds;
+		usage->overage_seconds += r->overage_seconds;
+		usage->overage_charge += r->overage_charge;
+		usage->other_charge += r->charge - r->overage_charge;
+		usage->call_count++;
+	}
+	r->status = "rated";
+	r->reason[0] = '\0';
+	return true;
+}
+
+int
+CompareAccounts(const void *a, const void *b)
+{
+	return memcmp(static_cast<const AccountAccum *>(a)->account_id.data,
+	              static_cast<const AccountAccum *>(b)->account_id.data, UUID_LEN);
+}
+
+} // namespace
+
+namespace balatrix::pg {
+
+char *cdr_timezone = nullptr;
+int cdr_legs = kCdrLegsA;
+int cdr_max_call_seconds = 86400;
+
+void
+CdrRatingRegisterCallbacks()
+{
+	RegisterXactCallback(CdrXactCallback, nullptr);
+	RegisterSubXactCallback(CdrSubXactCallback, nullptr);
+}
+
+} // namespace balatrix::pg
+
+BALATRIX_PG_FUNCTION(balatrix_tg_cdr_rate)
+{
+	TriggerData *trigdata;
+	Relation rel;
+	TupleDesc desc;
+	HeapTuple tuple;
+	const RelColumns *cols;
+	char *field[IN_COUNT];
+	bool present[IN_COUNT];
+	int64 cdr_id = 0;
+	RowResult r;
+	bool keep;
+	int repl_cols[OUT_COUNT];
+	Datum repl_values[OUT_COUNT];
+	bool repl_nulls[OUT_COUNT];
+	int n = 0;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("balatrix.tg_cdr_rate() must be called as a trigger")));
+	trigdata = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+	    !TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("balatrix.tg_cdr_rate() must be a BEFORE INSERT FOR EACH ROW trigger")));
+	rel = trigdata->tg_relation;
+	desc = RelationGetDescr(rel);
+	tuple = trigdata->tg_trigtuple;
+	cols = ColumnsOf(rel);
+
+	for (int i = 0; i < IN_COUNT; ++i) {
+		bool isnull = true;
+		Datum v = cols->in[i] > 0 ? heap_getattr(tuple, cols->in[i], desc, &isnull) : (Datum) 0;
+		present[i] = !isnull;
+		field[i] = nullptr;
+		if (isnull)
+			continue;
+		if (i == IN_ID) {
+			cdr_id = DatumGetInt64(v);
+			continue;
+		}
+		field[i] = TextDatumGetCString(v);
+	}
+
+	// A CDR that arrives already judged (rating_status other than 'pending') is a restore (pg_restore
+	// COPYs the rows of the partitions, triggers enabled) or a migration, and is stored as it is:
+	// rating it again would bill it twice. Only a role with the privileges of balatrix_owner (or a
+	// superuser) may do that; anyone else, FreeSWITCH included, gets the CDR rated. Its uuid is
+	// registered, so that replays stay duplicates; cdr_uuids itself is not dumped, it is rebuilt here.
+	if (present[IN_RATING_STATUS] && strcmp(field[IN_RATING_STATUS], "pending") != 0) {
+		Oid owner = get_role_oid("balatrix_owner", true);
+		if (OidIsValid(owner) && has_privs_of_role(GetOuterUserId(), owner)) {
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "balatrix: SPI_connect failed");
+			EnsurePlans(get_func_namespace(fcinfo->flinfo->fn_oid));
+			if (present[IN_UUID] && field[IN_UUID][0] != '\0' && strcmp(field[IN_UUID], "(NULL)") != 0) {
+				Datum args[1] = {CStringGetTextDatum(field[IN_UUID])};
+				if (SPI_execute_plan(plans.plan[PLAN_DEDUPE], args, nullptr, false, 0) != SPI_OK_INSERT)
+					elog(ERROR, "balatrix: CDR dedupe failed");
+			}
+			SPI_finish();
+			return PointerGetDatum(tuple);
+		}
+	}
+
+	memset(&r, 0, sizeof r);
+	r.status = "error";
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "balatrix: SPI_connect failed");
+	EnsurePlans(get_func_namespace(fcinfo->flinfo->fn_oid));
+	keep = RateRow(field, present, cdr_id, &r);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "balatrix: SPI_finish failed");
+	if (!keep)
+		return PointerGetDatum(nullptr);
+
+	// NEW with the rating columns: every one is set (NULL where unknown), so a CDR inserted with
+	// values in them cannot pretend to be rated.
+	auto set = [&](int out, Datum value, bool isnull) {
+		if (cols->out[out] <= 0)
+			return;
+		repl_cols[n] = cols->out[out];
+		repl_values[n] = value;
+		repl_nulls[n] = isnull;
+		++n;
+	};
+	bool priced = r.priced && strcmp(r.status, "rated") == 0;
+	char leg[2] = {r.leg, '\0'};
+	set(OUT_STATUS, CStringGetTextDatum(r.status), false);
+	set(OUT_REASON, r.reason[0] != '\0' ? CStringGetTextDatum(r.reason) : (Datum) 0, r.reason[0] == '\0');
+	set(OUT_RATED_AT, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	set(OUT_LEG, r.leg != '\0' ? CStringGetTextDatum(leg) : (Datum) 0, r.leg == '\0');
+	set(OUT_STARTED_AT, TimestampTzGetDatum(r.started), !r.has_started);
+	set(OUT_ANSWERED_AT, TimestampTzGetDatum(r.answered), !r.has_answered);
+	set(OUT_ENDED_AT, TimestampTzGetDatum(r.ended), !r.has_ended);
+	set(OUT_BILLABLE_MS, Int64GetDatum(r.billable_ms), !r.has_billable);
+	set(OUT_CUSTOMER_ID, r.has_account ? UuidDatum(&r.customer_id) : (Datum) 0, !r.has_account);
+	set(OUT_ACCOUNT_ID, r.has_account ? UuidDatum(&r.account_id) : (Datum) 0, !r.has_account);
+	set(OUT_SUBSCRIPTION_ID, r.has_subscription ? UuidDatum(&r.subscription_id) : (Datum) 0, !r.has_subscription);
+	set(OUT_DESTINATION_E164, r.has_e164 ? CStringGetTextDatum(r.e164) : (Datum) 0, !r.has_e164);
+	set(OUT_RATE_ID, Int64GetDatum(r.rate_id), !priced);
+	set(OUT_MATCHED_PREFIX, priced ? CStringGetTextDatum(r.prefix) : (Datum) 0, !priced);
+	set(OUT_RATE_PER_MINUTE, priced ? NumericFromText(r.rate_per_minute) : (Datum) 0, !priced);
+	set(OUT_BILLED_SECONDS, Int64GetDatum(r.billed_seconds), !priced);
+	set(OUT_INCLUDED_SECONDS, Int64GetDatum(r.included_seconds), !priced);
+	set(OUT_CHARGE, priced ? NumericFromText(r.charge_text) : (Datum) 0, !priced);
+	set(OUT_CURRENCY, r.has_account ? CStringGetTextDatum(r.currency) : (Datum) 0, !r.has_account);
+	set(OUT_LEDGER_ID, Int64GetDatum(r.ledger_id), !r.has_ledger);
+	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, n, repl_cols, repl_values, repl_nulls));
+}
+
+// AFTER INSERT FOR EACH STATEMENT: posts what the statement's rows accumulated.
+BALATRIX_PG_FUNCTION(balatrix_tg_cdr_post)
+{
+	TriggerData *trigdata;
+	int rc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("balatrix.tg_cdr_post() must be called as a trigger")));
+	trigdata = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) || !TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("balatrix.tg_cdr_post() must be an AFTER ... FOR EACH STATEMENT trigger")));
+	if (AccumulationsEmpty())
+		return PointerGetDatum(nullptr);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "balatrix: SPI_connect failed");
+	EnsurePlans(get_func_namespace(fcinfo->flinfo->fn_oid));
+
+	// Usage rows are already locked by the row trigger; then accounts, in id order.
+	for (int i = 0; i < usage_count; ++i) {
+		const UsageAccum *u = &usages[i];
+		char overage[40], other[40];
+		Datum args[6];
+		if (u->call_count == 0)
+			continue;
+		FormatAmount(overage, sizeof overage, u->overage_charge);
+		FormatAmount(other, sizeof other, u->other_charge);
+		args[0] = UuidDatum(&u->usage_id);
+		args[1] = Int64GetDatum(u->included_used);
+		args[2] = Int64GetDatum(u->overage_seconds);
+		args[3] = CStringGetTextDatum(overage);
+		args[4] = CStringGetTextDatum(other);
+		args[5] = Int64GetDatum(u->call_count);
+		rc = SPI_execute_plan(plans.plan[PLAN_USAGE_FLUSH], args, nullptr, false, 0);
+		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "balatrix: posting CDR usage failed (%s, %llu rows)", SPI_result_code_string(rc),
+			     (unsigned long long) SPI_processed);
+	}
+	if (account_count > 1)
+		qsort(accounts, account_count, sizeof(AccountAccum), CompareAccounts);
+	for (int i = 0; i < account_count; ++i) {
+		const AccountAccum *a = &accounts[i];
+		char charge[40];
+		Datum args[6];
+		bool isnull;
+		FormatAmount(charge, sizeof charge, a->charge);
+		args[0] = UuidDatum(&a->account_id);
+		args[1] = CStringGetTextDatum(charge);
+		args[2] = Int64GetDatum(a->ledger_id);
+		args[3] = Int64GetDatum(a->cdr_count);
+		args[4] = Int64GetDatum(a->first_cdr_id);
+		args[5] = Int64GetDatum(a->last_cdr_id);
+		rc = SPI_execute_plan(plans.plan[PLAN_ACCOUNT_FLUSH], args, nullptr, false, 0);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1 ||
+		    DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) != 1 ||
+		    DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) != 1)
+			elog(ERROR, "balatrix: posting CDR charges to the ledger failed (%s)", SPI_result_code_string(rc));
+	}
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "balatrix: SPI_finish failed");
+	ClearAccumulations();
+	return PointerGetDatum(nullptr);
+}
