@@ -20,7 +20,10 @@ psql -X -q -v ON_ERROR_STOP=1 -d $DB <<SQL
 CREATE TABLE bench.staging AS
 SELECT '10.0.0.15' AS local_ip_v4, 'Caller ' || n AS caller_id_name, '1001' AS caller_id_number,
        (6000000000 + n * 7 % 4000000000)::text AS destination_number, 'default' AS context,
-       '2025-03-14 09:26:53' AS start_stamp, '2025-03-14 09:27:01' AS answer_stamp, '2025-03-14 09:31:14' AS end_stamp,
+       -- calls of this month (the subscription's current period), 2nd day onwards, local (IST) stamps
+       to_char(date_trunc('month', now()) + interval '1 day' + (n % 80000) * interval '1 second', 'YYYY-MM-DD HH24:MI:SS') AS start_stamp,
+       to_char(date_trunc('month', now()) + interval '1 day' + (n % 80000 + 8) * interval '1 second', 'YYYY-MM-DD HH24:MI:SS') AS answer_stamp,
+       to_char(date_trunc('month', now()) + interval '1 day' + (n % 80000 + 8 + 20 + n % 600) * interval '1 second', 'YYYY-MM-DD HH24:MI:SS') AS end_stamp,
        (30 + n % 600)::text AS duration, (20 + n % 600)::text AS billsec, 'NORMAL_CLEARING' AS hangup_cause,
        md5(n::text) AS uuid, NULL::text AS bleg_uuid, '1001' AS accountcode, 'PCMA' AS read_codec, 'PCMA' AS write_codec,
        ((20 + n % 600) * 1000 - n % 1000)::text AS billmsec
@@ -40,14 +43,14 @@ reset
 plain_copy=$(copy_ms bench.cdr_plain)
 reset
 rated_copy=$(copy_ms balatrix.cdr)
-rated_copy_check=$(psql -X -At -d $DB -c "SELECT count(*) FILTER (WHERE rating_status = 'rated') FROM balatrix.cdr")
+rated_copy_check=$(psql -X -At -d $DB -c "SELECT count(*) FILTER (WHERE rating_status = 'rated' AND charge > 0 AND ledger_id IS NOT NULL) FROM balatrix.cdr")
 reset
 plain_insert=$(timed "INSERT INTO bench.cdr_plain ($COLS) SELECT $COLS FROM bench.staging")
 reset
 rated_insert=$(timed "INSERT INTO balatrix.cdr ($COLS) SELECT $COLS FROM bench.staging")
 off_ledger=$(psql -X -At -d $DB -c "SELECT count(*) FROM balatrix.check_ledger()")
 awk -v n="$ROWS" -v pc="$plain_copy" -v rc="$rated_copy" -v pi="$plain_insert" -v ri="$rated_insert" -v chk="$rated_copy_check" -v off="$off_ledger" 'BEGIN {
-	printf "bulk load of %d CDRs (rated by COPY: %d; accounts off their ledger after: %d):\n", n, chk, off
+	printf "bulk load of %d CDRs (rated and charged by COPY: %d; accounts off their ledger after: %d):\n", n, chk, off
 	printf "  COPY            plain %9.0f CDRs/s   rated %9.0f CDRs/s   ratio %.2fx\n", n / (pc / 1000), n / (rc / 1000), rc / pc
 	printf "  INSERT..SELECT  plain %9.0f CDRs/s   rated %9.0f CDRs/s   ratio %.2fx\n", n / (pi / 1000), n / (ri / 1000), ri / pi
 }'

@@ -34,7 +34,7 @@ run() { # name file sync
 	(cd "$WORK" && PGOPTIONS="-c synchronous_commit=$3" "$PGBENCH" -n -M simple -c 1 -t "$TXNS" -l --log-prefix="$1" \
 		-f "$2" -d $DB >/dev/null 2>"$WORK/$1.err") || { cat "$WORK/$1.err" >&2; exit 1; }
 	# per-transaction log: client_id transaction_no time(µs) ...
-	cat "$WORK/$1".* | awk '{print $3}' | sort -n >"$WORK/$1.lat"
+	cat "$WORK/$1".[0-9]* | awk 'NF >= 3 {print $3}' | sort -n >"$WORK/$1.lat"
 	rm -f "$WORK/$1".[0-9]*
 }
 pct() { awk -v p="$2" '{a[NR]=$1} END {i=int(NR*p/100); if (i<1) i=1; printf "%.0f", a[i]}' "$1"; }

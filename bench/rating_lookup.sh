@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark (issue 3, 6c): longest-prefix rating against a 50,000-prefix deck, lookups per second on the
 # same 200,000 numbers, in the same run:
-#   balatrix   balatrix.rate_call(account, '+<number>', 60000, time): account -> subscription -> plan ->
-#              cached RateIndex (C++ trie) -> price; i.e. a full quote, not only the lookup
+#   balatrix   balatrix.match_rate(plan, '+<number>', time): normalisation, the plan's cached RateIndex
+#              (C++ trie), the rate in force at that instant (bands applied) — no SPI per lookup
 #   gist       PL/pgSQL: the `prefix` extension's prefix_range GiST index, longest match first
 #   btree      PL/pgSQL: a B-tree on text with an IN-list of every leading substring of the number
 # Each is timed server-side (EXPLAIN ANALYZE, timing off) over all numbers, median of the runs; every
@@ -79,7 +79,7 @@ SQL
 # Same answer from all three before timing anything.
 disagree=$(psql -X -At -d $DB -c "SELECT count(*) FROM bench.numbers
 	WHERE bench.lookup_gist(number) IS DISTINCT FROM bench.lookup_btree(number)
-	   OR bench.lookup_btree(number) IS DISTINCT FROM (balatrix.rate_call('BENCH', '+' || number, 60000, '2025-03-01')).matched_prefix")
+	   OR bench.lookup_btree(number) IS DISTINCT FROM (SELECT m.prefix FROM balatrix.match_rate((SELECT id FROM balatrix.rate_plans WHERE code = 'BENCH'), '+' || number, '2025-03-01') m)")
 [ "$disagree" = 0 ] || { echo "rating_lookup: the implementations disagree on $disagree numbers" >&2; exit 1; }
 
 time_ms() {
@@ -88,7 +88,7 @@ time_ms() {
 declare -A results
 for name in balatrix gist btree; do results[$name]=""; done
 for _ in $(seq 1 "$RUNS"); do
-	results[balatrix]+=" $(time_ms "SELECT count((balatrix.rate_call('BENCH', '+' || number, 60000, '2025-03-01')).matched_prefix) FROM bench.numbers")"
+	results[balatrix]+=" $(time_ms "SELECT count(m.prefix) FROM bench.numbers n, LATERAL balatrix.match_rate((SELECT id FROM balatrix.rate_plans WHERE code = 'BENCH'), '+' || n.number, '2025-03-01') m")"
 	results[gist]+=" $(time_ms "SELECT count(bench.lookup_gist(number)) FROM bench.numbers")"
 	results[btree]+=" $(time_ms "SELECT count(bench.lookup_btree(number)) FROM bench.numbers")"
 done
@@ -99,7 +99,7 @@ btree=$(median "${results[btree]}")
 prefixes=$(psql -X -At -d $DB -c "SELECT count(*) FROM bench.deck")
 awk -v n="$NUMBERS" -v p="$prefixes" -v r="$RUNS" -v o="$ours" -v g="$gist" -v b="$btree" 'BEGIN {
 	printf "longest-prefix rating, %d prefixes, %d numbers, median of %d runs:\n", p, n, r
-	printf "  balatrix rate_call      %9.1f ms  %10.0f lookups/s\n", o, n / (o / 1000)
+	printf "  balatrix match_rate     %9.1f ms  %10.0f lookups/s\n", o, n / (o / 1000)
 	printf "  PL/pgSQL prefix GiST    %9.1f ms  %10.0f lookups/s\n", g, n / (g / 1000)
 	printf "  PL/pgSQL B-tree IN-list %9.1f ms  %10.0f lookups/s\n", b, n / (b / 1000)
 	printf "  ratio vs GiST %.1fx, vs B-tree %.1fx\n", g / o, b / o

@@ -272,3 +272,99 @@ BALATRIX_PG_FUNCTION(balatrix_rate_call)
 	values[8] = DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
+
+// balatrix.match_rate(rate_plan uuid, destination text, at timestamptz): the rate that prices a
+// call from this plan to this destination starting at `at` — longest prefix of the published decks
+// attached to the plan, the band in force at `at`. No SPI once the plan's index is cached, so it is
+// fit for bulk use (SELECT ... FROM numbers). NULLs when nothing matches; 22P02 for a destination
+// that does not normalise.
+BALATRIX_PG_FUNCTION(balatrix_match_rate)
+{
+	pg_uuid_t *plan_id = PG_GETARG_UUID_P(0);
+	text *destination = PG_GETARG_TEXT_PP(1);
+	TimestampTz at = PG_GETARG_TIMESTAMPTZ(2);
+	const char *dialled = VARDATA_ANY(destination);
+	size_t dialled_len = VARSIZE_ANY_EXHDR(destination);
+	const core::RateIndex *index;
+	TupleDesc desc;
+	Datum values[4];
+	bool nulls[4] = {false, false, false, false};
+	char e164[32];
+	char prefix[32];
+	char rate_per_minute[40];
+	int64 rate_id = 0;
+	bool matched = false;
+	balatrix::pg::Outcome outcome;
+
+	if (TIMESTAMP_NOT_FINITE(at) || at > PG_INT64_MAX - kPgEpochOffsetUs)
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("at must be a finite time")));
+	// The blessed result descriptor is looked up once per call site (fn_extra lives as long as the
+	// FmgrInfo), not once per row: the catalog look-up would cost more than the match itself.
+	desc = static_cast<TupleDesc>(fcinfo->flinfo->fn_extra);
+	if (desc == nullptr) {
+		MemoryContext old_context;
+		if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			                errmsg("balatrix.match_rate must be called in a context that accepts a record")));
+		old_context = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		desc = BlessTupleDesc(CreateTupleDescCopy(desc));
+		MemoryContextSwitchTo(old_context);
+		fcinfo->flinfo->fn_extra = desc;
+	}
+
+	index = balatrix::pg::RatingCacheFind(plan_id);
+	if (index == nullptr) {
+		Oid schema_oid = get_func_namespace(fcinfo->flinfo->fn_oid);
+		const char *schema = quote_identifier(get_namespace_name(schema_oid));
+		Oid rates_oid = get_relname_relid("rates", schema_oid);
+		if (!OidIsValid(rates_oid))
+			elog(ERROR, "balatrix: table %s.rates is missing", schema);
+		balatrix::pg::RatingCacheNoteRatesOid(rates_oid);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "balatrix: SPI_connect failed");
+		index = balatrix::pg::RatingCacheGet(plan_id, schema);
+		SPI_finish();
+	}
+
+	outcome = CallCore([&]() -> core::Status {
+		core::NormalizedNumber number;
+		core::Status status = core::NormalizeDestination(std::string_view(dialled, dialled_len), &number);
+		if (!status.ok())
+			return status;
+		strlcpy(e164, number.e164.c_str(), sizeof e164);
+		std::vector<const core::Rate *> rates = index->Match(number.e164, at + kPgEpochOffsetUs);
+		if (rates.empty())
+			return core::Status::Ok();
+		// The rate in force at `at`: price a 1 ms answered call and take its first segment's rate.
+		core::CallToRate call;
+		call.start_us = at + kPgEpochOffsetUs;
+		call.billable_ms = 1;
+		call.answered = true;
+		core::RatedCall rated;
+		status = core::PriceCall(call, rates, &rated);
+		if (!status.ok())
+			return status;
+		for (const core::Rate *rate : rates)
+			if (rate->id == rated.primary_rate_id) {
+				matched = true;
+				rate_id = rate->id;
+				strlcpy(prefix, rate->prefix.c_str(), sizeof prefix);
+				strlcpy(rate_per_minute, core::FormatAmount4(rate->rate_per_minute).c_str(), sizeof rate_per_minute);
+			}
+		return core::Status::Ok();
+	});
+	if (!outcome.ok && outcome.sqlstate == ERRCODE_NO_DATA_FOUND)
+		matched = false;   // a prefix without a rate for this instant's band: no rate
+	else if (!outcome.ok)
+		balatrix::pg::RaiseOutcome(outcome);
+
+	values[0] = CStringGetTextDatum(e164);
+	if (matched) {
+		values[1] = Int64GetDatum(rate_id);
+		values[2] = CStringGetTextDatum(prefix);
+		values[3] = NumericFromText(rate_per_minute);
+	} else {
+		nulls[1] = nulls[2] = nulls[3] = true;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}

@@ -231,6 +231,23 @@ RatingCacheNoteRatesOid(Oid rates_oid)
 }
 
 const core::RateIndex *
+RatingCacheFind(const pg_uuid_t *plan_id)
+{
+	const core::RateIndex *found = nullptr;
+	uint64 generation = invalidation_generation;
+	Outcome outcome = CallCore([&] {
+		if (rate_cache.generation != generation)
+			return;
+		auto it = rate_cache.plans.find(std::string(reinterpret_cast<const char *>(plan_id->data), UUID_LEN));
+		if (it != rate_cache.plans.end())
+			found = &it->second;
+	});
+	if (!outcome.ok)
+		RaiseOutcome(outcome);
+	return found;
+}
+
+const core::RateIndex *
 RatingCacheGet(const pg_uuid_t *plan_id, const char *schema)
 {
 	const core::RateIndex *found = nullptr;

@@ -35,6 +35,10 @@ void RatingCacheRegisterCallback();
 // seen before (the extension was dropped and created again) the cache is emptied.
 void RatingCacheNoteRatesOid(Oid rates_oid);
 
+// The cached, current rate index of a rate plan, or nullptr when it must be (re)built with
+// RatingCacheGet. Needs no SPI connection; the same validity rules as RatingCacheGet.
+const core::RateIndex *RatingCacheFind(const pg_uuid_t *plan_id);
+
 // The rate index of a rate plan, built with SPI (the caller must be SPI-connected) when missing or
 // stale. `schema` is the quoted name of the extension's schema. Raises (ereport) on failure, e.g.
 // a stored rate the core refuses. The pointer stays valid until the next call of this function;

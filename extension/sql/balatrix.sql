@@ -1220,6 +1220,19 @@ COMMENT ON FUNCTION @extschema@.rate_call(text, text, bigint, timestamptz) IS
     'as a string). Errors: P0002 for an unknown account, no trial or active subscription, or no rate; 22P02 for a '
     'destination that cannot be normalised; 22023 for a negative billmsec. STRICT: NULL in, NULL out.';
 
+CREATE FUNCTION @extschema@.match_rate(rate_plan uuid, destination text, at timestamptz DEFAULT now(),
+    OUT destination_e164 text, OUT rate_id bigint, OUT prefix text, OUT rate_per_minute numeric)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'balatrix_match_rate'
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.match_rate(uuid, text, timestamptz) IS
+    'The rate that prices a call from a rate plan to a destination starting at `at`: the destination normalised '
+    'to E.164 digits, and the id, prefix and rupees per minute of the rate in force then (longest prefix of the '
+    'published decks attached to the plan, the time band of that instant); NULLs when no rate matches, 22P02 for '
+    'a destination that cannot be normalised. Reads the backend''s rate cache only, so it suits bulk queries: '
+    'SELECT m.* FROM numbers n, balatrix.rate_plans p, LATERAL balatrix.match_rate(p.id, n.number) m WHERE p.code = ''STARTER''.';
+
 -- ============================================================================================
 -- Subscriptions and usage
 -- ============================================================================================
