@@ -5,6 +5,8 @@
  *   balatrix.tg_cdr_post()  AFTER INSERT FOR EACH STATEMENT on balatrix.cdr, cdr_default and every
  *                           partition create_cdr_partitions makes (a statement aimed at a partition
  *                           fires only that partition's statement triggers)
+ *   balatrix.rate_cdr()     how the trigger would rate a stored CDR now, for a given allowance; writes
+ *                           nothing (balatrix.rerate, PL/pgSQL, moves the money)
  *
  * Both are SECURITY DEFINER functions owned by balatrix_owner: FreeSWITCH's role (balatrix_ingest)
  * may only INSERT into cdr, yet its INSERT moves money.
@@ -18,11 +20,12 @@
  * rating_status 'error' with its message.
  *
  * Per row: read the fields (attribute numbers cached per relation oid) -> dedupe through
- * balatrix.cdr_uuids (a duplicate returns NULL: INSERT 0 0) -> ReadCdr -> leg vs balatrix.cdr_legs
- * -> times (epochs as they are; stamps placed in balatrix.cdr_timezone with PostgreSQL's own DST
- * rules) -> account (accountcode, extension, DID) -> subscription -> usage row (locked FOR UPDATE the
- * first time a statement meets it, then tracked in memory) -> price with the cached RateIndex ->
- * rating columns of NEW -> accumulate money per account and usage deltas per usage row.
+ * balatrix.cdr_uuids (a duplicate returns NULL: INSERT 0 0) -> [JudgeRow: ReadCdr -> leg vs
+ * balatrix.cdr_legs -> times (epochs as they are; stamps placed in balatrix.cdr_timezone with
+ * PostgreSQL's own DST rules) -> account (accountcode, extension, DID) -> subscription] -> usage row
+ * (locked FOR UPDATE the first time a statement meets it, then tracked in memory) -> [PriceJudged:
+ * price with the cached RateIndex] -> rating columns of NEW -> accumulate money per account and
+ * usage deltas per usage row. The bracketed steps only read, and are all that rate_cdr runs.
  *
  * Money is not moved row by row: tg_cdr_post flushes the accumulations once per statement (one
  * ledger row per account per statement, every CDR carrying its ledger_id), accounts in id order.
@@ -57,7 +60,9 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "funcapi.h"
 #include "utils/acl.h"
+#include "utils/typcache.h"
 #include "utils/uuid.h"
 }
 
@@ -636,46 +641,35 @@ UuidDatum(const pg_uuid_t *u)
 	return UUIDPGetDatum(copy);
 }
 
-// PG zone, SPI-connected. Fills *r for one CDR; returns false for a duplicate (the row is dropped).
-bool
-RateRow(char *const *field, const bool *present, int64 cdr_id, RowResult *r)
-{
+// What JudgeRow found out and PriceJudged needs: plain data.
+struct RowContext {
 	ReadOut read;
+	TimestampTz billing_start;
+	pg_uuid_t plan_id;
+	bool has_period;
+	TimestampTz period_start, period_end;
+	int32 cycle_months;
+	int64 included_minutes;
+};
+
+// PG zone, SPI-connected, read-only (no lock, no write: shared by the trigger and balatrix.rate_cdr).
+// Reads the fields, the leg, the times, the account and the subscription of one CDR. Returns true
+// when the CDR goes on to pricing (r and ctx filled so far); false when r->status is final.
+bool
+JudgeRow(char *const *field, const bool *present, RowResult *r, RowContext *ctx)
+{
+	ReadOut &read = ctx->read;
 	Outcome outcome;
 	pg_tz *zone;
-	TimestampTz billing_start;
 	int rc;
 	bool isnull;
-	pg_uuid_t plan_id;
-	TimestampTz period_start = 0, period_end = 0;
-	bool has_period = false;
-	int32 cycle_months = 1;
-	int64 included_minutes = 0;
-	UsageAccum *usage = nullptr;
-	const core::RateIndex *index;
-	bool matched = false;
-
-	read = ReadOut();   // value-initialised: zeroes, and the CdrInstants' defaults
-
-	// Dedupe first: a replayed CDR must change nothing, whatever is in it.
-	if (present[IN_UUID]) {
-		Datum args[1] = {CStringGetTextDatum(field[IN_UUID])};
-		outcome = CallCore([&] { read.uuid_usable = !core::CdrFieldMissing(core::CdrField(std::string_view(field[IN_UUID]))); });
-		if (outcome.ok && read.uuid_usable) {
-			rc = SPI_execute_plan(plans.plan[PLAN_DEDUPE], args, nullptr, false, 0);
-			if (rc != SPI_OK_INSERT)
-				elog(ERROR, "balatrix: CDR dedupe failed: %s", SPI_result_code_string(rc));
-			if (SPI_processed == 0)
-				return false;
-		}
-	}
 
 	outcome = CallCore([&] { return ReadFields(field, present, &read); });
 	if (!outcome.ok && (outcome.pg_error != nullptr || outcome.sqlstate == ERRCODE_OUT_OF_MEMORY))
 		balatrix::pg::RaiseOutcome(outcome);   // infrastructure, not the CDR
 	if (!outcome.ok && outcome.sqlstate == ERRCODE_INTERNAL_ERROR) {
 		SetStatus(r, "error", outcome.message);
-		return true;
+		return false;
 	}
 	r->leg = read.leg;
 	if (outcome.ok) {
@@ -709,36 +703,36 @@ RateRow(char *const *field, const bool *present, int64 cdr_id, RowResult *r)
 
 	if (!outcome.ok) {
 		SetStatus(r, "invalid", outcome.message);
-		return true;
+		return false;
 	}
 	if ((r->leg == 'a' && balatrix::pg::cdr_legs == balatrix::pg::kCdrLegsB) ||
 	    (r->leg == 'b' && balatrix::pg::cdr_legs == balatrix::pg::kCdrLegsA)) {
 		SetStatus(r, "skipped",
 		          r->leg == 'b' ? "b-leg (direction outbound with the call_uuid of another leg); balatrix.cdr_legs = a"
 		                        : "a-leg; balatrix.cdr_legs = b");
-		return true;
+		return false;
 	}
 	if (zone == nullptr) {
 		SetStatus(r, "error", "balatrix.cdr_timezone names an unknown time zone");
-		return true;
+		return false;
 	}
 	if (!r->has_started && !r->has_answered) {
 		SetStatus(r, "invalid", "the CDR has no usable start time (start_uepoch / start_stamp)");
-		return true;
+		return false;
 	}
 	// An answered leg whose billable time is unknown (billsec '' or '(NULL)' and no billmsec /
 	// billusec) must not pass as a free call.
 	if (read.answered && !read.billable_known) {
 		SetStatus(r, "invalid", "answered, but billmsec, billusec and billsec are all missing");
-		return true;
+		return false;
 	}
 	if (read.billable_ms / 1000 > balatrix::pg::cdr_max_call_seconds) {
 		snprintf(r->reason, sizeof r->reason, "billable time %lld s exceeds balatrix.cdr_max_call_seconds (%d)",
 		         (long long) (read.billable_ms / 1000), balatrix::pg::cdr_max_call_seconds);
 		r->status = "invalid";
-		return true;
+		return false;
 	}
-	billing_start = r->has_answered ? r->answered : r->started;
+	ctx->billing_start = r->has_answered ? r->answered : r->started;
 
 	// The account.
 	{
@@ -762,7 +756,7 @@ RateRow(char *const *field, const bool *present, int64 cdr_id, RowResult *r)
 			         read.did2[0] != '\0' && strcmp(read.did1, read.did2) != 0 ? " or " : "",
 			         read.did2[0] != '\0' && strcmp(read.did1, read.did2) != 0 ? quote_literal_cstr(read.did2) : "");
 			r->status = "unknown_account";
-			return true;
+			return false;
 		}
 		r->has_account = true;
 		r->account_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -773,45 +767,115 @@ RateRow(char *const *field, const bool *present, int64 cdr_id, RowResult *r)
 
 	// The subscription.
 	{
-		Datum args[2] = {UUIDPGetDatum(&r->account_id), TimestampTzGetDatum(billing_start)};
+		Datum args[2] = {UUIDPGetDatum(&r->account_id), TimestampTzGetDatum(ctx->billing_start)};
 		rc = SPI_execute_plan(plans.plan[PLAN_SUBSCRIPTION], args, nullptr, true, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "balatrix: subscription look-up failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 0) {
 			SetStatus(r, "no_rate", "no active subscription");
-			return true;
+			return false;
 		}
 		HeapTuple t = SPI_tuptable->vals[0];
 		TupleDesc d = SPI_tuptable->tupdesc;
 		Datum v;
 		r->has_subscription = true;
 		r->subscription_id = *DatumGetUUIDP(SPI_getbinval(t, d, 1, &isnull));
-		plan_id = *DatumGetUUIDP(SPI_getbinval(t, d, 2, &isnull));
+		ctx->plan_id = *DatumGetUUIDP(SPI_getbinval(t, d, 2, &isnull));
 		v = SPI_getbinval(t, d, 3, &isnull);
 		if (!isnull) {
-			has_period = true;
-			period_start = DatumGetTimestampTz(v);
-			period_end = DatumGetTimestampTz(SPI_getbinval(t, d, 4, &isnull));
+			ctx->has_period = true;
+			ctx->period_start = DatumGetTimestampTz(v);
+			ctx->period_end = DatumGetTimestampTz(SPI_getbinval(t, d, 4, &isnull));
 		}
-		cycle_months = DatumGetInt32(SPI_getbinval(t, d, 5, &isnull));
-		included_minutes = DatumGetInt64(SPI_getbinval(t, d, 6, &isnull));
+		ctx->cycle_months = DatumGetInt32(SPI_getbinval(t, d, 5, &isnull));
+		ctx->included_minutes = DatumGetInt64(SPI_getbinval(t, d, 6, &isnull));
 	}
 
 	// The destination must normalise before any state is touched.
 	if (!read.has_e164) {
 		SetStatus(r, "invalid", read.normalise_error);
-		return true;
+		return false;
 	}
 
+	return true;
+}
+
+// PG zone, SPI-connected, read-only. Prices a judged CDR against `allowance` included seconds
+// left. Returns true when a rate matched and r holds the price (the caller sets the status);
+// false when r->status is final (no_rate, invalid, error).
+bool
+PriceJudged(const RowContext *ctx, int64 allowance, RowResult *r)
+{
+	const core::RateIndex *index;
+	Outcome outcome;
+	bool matched = false;
+
+	if (OidIsValid(plans.rates_oid))
+		balatrix::pg::RatingCacheNoteRatesOid(plans.rates_oid);
+	index = balatrix::pg::RatingCacheGet(&ctx->plan_id, quote_identifier(get_namespace_name(plans.schema_oid)));
+	outcome = CallCore([&] {
+		return PriceRow(index, ctx->read.e164, ctx->billing_start + kPgEpochOffsetUs, ctx->read, allowance, r, &matched);
+	});
+	if (!outcome.ok) {
+		if (outcome.pg_error != nullptr || outcome.sqlstate == ERRCODE_OUT_OF_MEMORY)
+			balatrix::pg::RaiseOutcome(outcome);
+		r->priced = false;
+		SetStatus(r, outcome.sqlstate == ERRCODE_INTERNAL_ERROR ? "error"
+		             : outcome.sqlstate == ERRCODE_NO_DATA_FOUND  ? "no_rate"
+		                                                         : "invalid",
+		          outcome.message);
+		return false;
+	}
+	if (!matched) {
+		snprintf(r->reason, sizeof r->reason, "no rate for %s in the rate plan's published decks", ctx->read.e164);
+		r->status = "no_rate";
+		return false;
+	}
+
+	return true;
+}
+
+// PG zone, SPI-connected. Fills *r for one CDR; returns false for a duplicate (the row is dropped).
+// Dedupe, the usage row (created when missing, locked) and the money are the trigger's own; judging
+// and pricing are shared with balatrix.rate_cdr.
+bool
+RateRow(char *const *field, const bool *present, int64 cdr_id, RowResult *r)
+{
+	RowContext ctx;
+	Outcome outcome;
+	int rc;
+	bool isnull;
+	UsageAccum *usage = nullptr;
+
+	ctx = RowContext();   // value-initialised: zeroes, and the CdrInstants' defaults
+	ctx.cycle_months = 1;
+	ReadOut &read = ctx.read;
+
+	// Dedupe first: a replayed CDR must change nothing, whatever is in it.
+	if (present[IN_UUID]) {
+		Datum args[1] = {CStringGetTextDatum(field[IN_UUID])};
+		outcome = CallCore([&] { read.uuid_usable = !core::CdrFieldMissing(core::CdrField(std::string_view(field[IN_UUID]))); });
+		if (outcome.ok && read.uuid_usable) {
+			rc = SPI_execute_plan(plans.plan[PLAN_DEDUPE], args, nullptr, false, 0);
+			if (rc != SPI_OK_INSERT)
+				elog(ERROR, "balatrix: CDR dedupe failed: %s", SPI_result_code_string(rc));
+			if (SPI_processed == 0)
+				return false;
+		}
+	}
+
+	if (!JudgeRow(field, present, r, &ctx))
+		return true;
+
 	// The allowance: the usage row of the period containing the billing start.
-	usage = FindUsage(&r->subscription_id, billing_start);
+	usage = FindUsage(&r->subscription_id, ctx.billing_start);
 	if (usage == nullptr) {
-		Datum args[2] = {UUIDPGetDatum(&r->subscription_id), TimestampTzGetDatum(billing_start)};
+		Datum args[2] = {UUIDPGetDatum(&r->subscription_id), TimestampTzGetDatum(ctx.billing_start)};
 		rc = SPI_execute_plan(plans.plan[PLAN_USAGE_LOCK], args, nullptr, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "balatrix: usage look-up failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 0 && has_period && period_start <= billing_start && billing_start < period_end) {
-			Datum cargs[2] = {UUIDPGetDatum(&r->subscription_id), Int64GetDatum(included_minutes * 60 * cycle_months)};
+		if (SPI_processed == 0 && ctx.has_period && ctx.period_start <= ctx.billing_start && ctx.billing_start < ctx.period_end) {
+			Datum cargs[2] = {UUIDPGetDatum(&r->subscription_id), Int64GetDatum(ctx.included_minutes * 60 * ctx.cycle_months)};
 			rc = SPI_execute_plan(plans.plan[PLAN_USAGE_CREATE], cargs, nullptr, false, 0);
 			if (rc != SPI_OK_INSERT)
 				elog(ERROR, "balatrix: creating the usage row failed: %s", SPI_result_code_string(rc));
@@ -835,29 +899,8 @@ RateRow(char *const *field, const bool *present, int64 cdr_id, RowResult *r)
 		}
 	}
 
-	// Price.
-	if (OidIsValid(plans.rates_oid))
-		balatrix::pg::RatingCacheNoteRatesOid(plans.rates_oid);
-	index = balatrix::pg::RatingCacheGet(&plan_id, quote_identifier(get_namespace_name(plans.schema_oid)));
-	outcome = CallCore([&] {
-		return PriceRow(index, read.e164, billing_start + kPgEpochOffsetUs, read, usage != nullptr ? usage->remaining : 0,
-		                r, &matched);
-	});
-	if (!outcome.ok) {
-		if (outcome.pg_error != nullptr || outcome.sqlstate == ERRCODE_OUT_OF_MEMORY)
-			balatrix::pg::RaiseOutcome(outcome);
-		r->priced = false;
-		SetStatus(r, outcome.sqlstate == ERRCODE_INTERNAL_ERROR ? "error"
-		             : outcome.sqlstate == ERRCODE_NO_DATA_FOUND  ? "no_rate"
-		                                                         : "invalid",
-		          outcome.message);
+	if (!PriceJudged(&ctx, usage != nullptr ? usage->remaining : 0, r))
 		return true;
-	}
-	if (!matched) {
-		snprintf(r->reason, sizeof r->reason, "no rate for %s in the rate plan's published decks", read.e164);
-		r->status = "no_rate";
-		return true;
-	}
 
 	// Accumulate. The account first: an overflowing sum leaves nothing half-counted.
 	if (r->charge > 0) {
@@ -1102,4 +1145,100 @@ BALATRIX_PG_FUNCTION(balatrix_tg_cdr_post)
 		elog(ERROR, "balatrix: SPI_finish failed");
 	ClearAccumulations();
 	return PointerGetDatum(nullptr);
+}
+
+// balatrix.rate_cdr(cdr balatrix.cdr, allowance_seconds bigint) -> record: how the CDR trigger
+// would rate this stored CDR now, given `allowance_seconds` included seconds left in its usage row.
+// The same judging and pricing as the trigger (JudgeRow, PriceJudged), none of its writes: no
+// dedupe, no usage row created or locked, no money accumulated. balatrix.rerate supplies the
+// allowance it tracks per usage row. The CDR's own rating_status is not looked at (the trigger's
+// "already judged = restore" rule is about INSERTs), and its rating columns are ignored.
+BALATRIX_PG_FUNCTION(balatrix_rate_cdr)
+{
+	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
+	int64 allowance = PG_GETARG_INT64(1);
+	TupleDesc rowdesc;
+	HeapTupleData tuple;
+	TupleDesc desc;
+	char *field[IN_COUNT];
+	bool present[IN_COUNT];
+	RowResult r;
+	RowContext ctx;
+	bool priced;
+	Datum values[20];
+	bool nulls[20];
+	char leg[2];
+
+	if (allowance < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("allowance_seconds must not be negative")));
+	if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("balatrix.rate_cdr must return a record")));
+	desc = BlessTupleDesc(desc);
+
+	// The input row: its columns by name (a row of the parent type; the rating columns are unused).
+	rowdesc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(row), HeapTupleHeaderGetTypMod(row));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = row;
+	for (int i = 0; i < IN_COUNT; ++i) {
+		int attnum = SPI_fnumber(rowdesc, kInNames[i]);
+		bool isnull = true;
+		Datum v = attnum > 0 ? heap_getattr(&tuple, attnum, rowdesc, &isnull) : (Datum) 0;
+		field[i] = nullptr;
+		present[i] = !isnull && i != IN_ID;
+		if (present[i])
+			field[i] = TextDatumGetCString(v);
+	}
+	ReleaseTupleDesc(rowdesc);
+
+	memset(&r, 0, sizeof r);
+	r.status = "error";
+	ctx = RowContext();
+	ctx.cycle_months = 1;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "balatrix: SPI_connect failed");
+	EnsurePlans(get_func_namespace(fcinfo->flinfo->fn_oid));
+	if (JudgeRow(field, present, &r, &ctx) && PriceJudged(&ctx, allowance, &r)) {
+		r.status = "rated";
+		r.reason[0] = '\0';
+	}
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "balatrix: SPI_finish failed");
+
+	// The columns as the trigger writes them into NEW, plus the overage split it adds to the usage row.
+	priced = r.priced && strcmp(r.status, "rated") == 0;
+	leg[0] = r.leg;
+	leg[1] = '\0';
+	memset(nulls, 0, sizeof nulls);
+	auto set = [&](int i, Datum value, bool isnull) {
+		values[i] = isnull ? (Datum) 0 : value;
+		nulls[i] = isnull;
+	};
+	char overage[40];
+	FormatAmount(overage, sizeof overage, r.overage_charge);
+	set(0, CStringGetTextDatum(r.status), false);
+	set(1, r.reason[0] != '\0' ? CStringGetTextDatum(r.reason) : (Datum) 0, r.reason[0] == '\0');
+	set(2, r.leg != '\0' ? CStringGetTextDatum(leg) : (Datum) 0, r.leg == '\0');
+	set(3, TimestampTzGetDatum(r.started), !r.has_started);
+	set(4, TimestampTzGetDatum(r.answered), !r.has_answered);
+	set(5, TimestampTzGetDatum(r.ended), !r.has_ended);
+	set(6, Int64GetDatum(r.billable_ms), !r.has_billable);
+	set(7, r.has_account ? UuidDatum(&r.customer_id) : (Datum) 0, !r.has_account);
+	set(8, r.has_account ? UuidDatum(&r.account_id) : (Datum) 0, !r.has_account);
+	set(9, r.has_subscription ? UuidDatum(&r.subscription_id) : (Datum) 0, !r.has_subscription);
+	set(10, r.has_e164 ? CStringGetTextDatum(r.e164) : (Datum) 0, !r.has_e164);
+	set(11, Int64GetDatum(r.rate_id), !priced);
+	set(12, priced ? CStringGetTextDatum(r.prefix) : (Datum) 0, !priced);
+	set(13, priced ? NumericFromText(r.rate_per_minute) : (Datum) 0, !priced);
+	set(14, Int64GetDatum(r.billed_seconds), !priced);
+	set(15, Int64GetDatum(r.included_seconds), !priced);
+	set(16, priced ? NumericFromText(r.charge_text) : (Datum) 0, !priced);
+	set(17, r.has_account ? CStringGetTextDatum(r.currency) : (Datum) 0, !r.has_account);
+	set(18, Int64GetDatum(r.overage_seconds), !priced);
+	set(19, priced ? NumericFromText(overage) : (Datum) 0, !priced);
+	if (desc->natts != 20)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("balatrix.rate_cdr: unexpected result type")));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

@@ -895,6 +895,366 @@ COMMENT ON FUNCTION @extschema@.check_ledger() IS
     'Every account whose balance differs from the sum of its ledger amounts or from the balance_after of its last '
     'ledger entry (highest id). Empty, always: anything returned is a bug.';
 
+-- balatrix.rate_cdr (C++: extension/pg/cdr_rating.cpp) and balatrix.rerate (PL/pgSQL). The split:
+-- C++ answers "how would the trigger rate this stored CDR now, with this many included seconds
+-- left" (the same code path as the trigger, writing nothing); PL/pgSQL moves the money, so the
+-- money rules of a re-rating (give back, re-consume, one adjustment per account) are readable SQL.
+CREATE FUNCTION @extschema@.rate_cdr(cdr @extschema@.cdr, allowance_seconds bigint,
+    OUT rating_status text, OUT rating_reason text, OUT leg text, OUT started_at timestamptz,
+    OUT answered_at timestamptz, OUT ended_at timestamptz, OUT billable_ms bigint, OUT customer_id uuid,
+    OUT account_id uuid, OUT subscription_id uuid, OUT destination_e164 text, OUT rate_id bigint,
+    OUT matched_prefix text, OUT rate_per_minute numeric, OUT billed_seconds bigint, OUT included_seconds bigint,
+    OUT charge numeric, OUT currency text, OUT overage_seconds bigint, OUT overage_charge numeric)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'balatrix_rate_cdr'
+    LANGUAGE C STABLE STRICT
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.rate_cdr(@extschema@.cdr, bigint) IS
+    'How the CDR trigger would rate this stored CDR now, given allowance_seconds included seconds left in its usage '
+    'row: the rating columns the trigger would write (rating_status, rating_reason, leg, times, billable_ms, account, '
+    'subscription, destination, rate, billed and included seconds, charge, currency) and the part of the charge that '
+    'counts as overage (overage_seconds, overage_charge; the rest is other_charge of the usage row). Same code as the '
+    'trigger (stamps read in the current balatrix.cdr_timezone, legs per balatrix.cdr_legs, the published decks in '
+    'force now), but it writes nothing: no dedupe, no usage row created or locked, no money. The CDR''s stored rating '
+    'columns are ignored. 22023 for a negative allowance_seconds. STRICT.';
+
+CREATE FUNCTION @extschema@.rerate("from" timestamptz, "to" timestamptz, account text DEFAULT NULL)
+    RETURNS TABLE (cdrs_examined bigint, cdrs_changed bigint, ledger_entries integer, amount_delta numeric)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+-- Locks, always in this order: the CDRs (id order), then the subscription_usage rows (id order),
+-- then the accounts (id order). The rating trigger, per single-row statement, takes one usage row
+-- and then one account, and never an existing CDR: the two orders agree, so a rerate and
+-- FreeSWITCH's INSERTs cannot deadlock; two rerates with overlapping ranges queue on the CDRs.
+-- Usage rows the re-rating newly needs are created first (invisible to others until commit).
+--
+-- The money per CDR is decided in two steps. A pre-pass rates every locked CDR with no allowance
+-- (the allowance changes the price, never the account or the subscription) to learn which accounts
+-- and usage rows the new ratings touch, so that everything is locked before anything is read for
+-- money. Then the included seconds the old ratings consumed go back to their usage rows and the
+-- CDRs are rated again in call order (started_at, id), each against what its usage row has left.
+-- Should a rating meet an account or usage row the pre-pass did not lock (something committed in
+-- between), the rerate stops with 40001: retry it.
+DECLARE
+    acct_id uuid;
+    cdr_ids bigint[];
+    lock_accounts uuid[];
+    key_subs uuid[];
+    key_ats timestamptz[];
+    new_subs uuid[];
+    new_ats timestamptz[];
+    -- the locked usage rows (parallel arrays): included seconds left as the loop goes, and the
+    -- counter deltas of the changed CDRs
+    u_ids uuid[];
+    u_subs uuid[];
+    u_starts timestamptz[];
+    u_ends timestamptz[];
+    u_left bigint[];
+    d_incl bigint[];
+    d_ovs bigint[];
+    d_ovc numeric[];
+    d_oth numeric[];
+    d_calls bigint[];
+    -- the accounts money moves on (parallel arrays)
+    a_ids uuid[] := '{}';
+    a_delta numeric[] := '{}';
+    a_first bigint[] := '{}';
+    a_count bigint[] := '{}';
+    a_ledger bigint[] := '{}';
+    -- the changed CDRs (parallel arrays)
+    ch_ids bigint[] := '{}';
+    ch_old_acct uuid[] := '{}';
+    ch_old_charge numeric[] := '{}';
+    ch_new_acct uuid[] := '{}';
+    ch_new_charge numeric[] := '{}';
+    c @extschema@.cdr;
+    n record;
+    uses_allowance boolean;
+    k integer;
+    j integer;
+    old_charge numeric;
+    new_charge numeric;
+    old_ovs bigint;
+    old_ovc numeric;
+    bal numeric;
+    cust uuid;
+    cur text;
+    lid bigint;
+BEGIN
+    IF "from" IS NULL OR "to" IS NULL OR "from" >= "to" THEN
+        RAISE EXCEPTION 'balatrix.rerate: "from" (%) must be before "to" (%)', "from", "to" USING ERRCODE = '22023';
+    END IF;
+    IF account IS NOT NULL THEN
+        SELECT a.id INTO acct_id FROM @extschema@.accounts a WHERE a.account_number = account;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'balatrix.rerate: no account %', quote_literal(account) USING ERRCODE = 'P0002';
+        END IF;
+    END IF;
+
+    -- 1. The CDRs of the range, locked. With an account: the CDRs billed to it and the ones whose
+    --    accountcode is its number (a CDR stored as unknown_account before the account existed).
+    --    'skipped' legs are not billed and stay as they are. (No received_at >= "from" pruning: a
+    --    switch clock ahead of ours would hide CDRs.)
+    SELECT coalesce(array_agg(s.id ORDER BY s.id), '{}') INTO cdr_ids
+      FROM (SELECT x.id FROM @extschema@.cdr x
+             WHERE coalesce(x.started_at, x.received_at) >= "from" AND coalesce(x.started_at, x.received_at) < "to"
+               AND x.rating_status <> 'skipped'
+               AND (acct_id IS NULL OR x.account_id = acct_id OR x.accountcode = account)
+             ORDER BY x.id
+               FOR UPDATE OF x) s;
+    cdrs_examined := cardinality(cdr_ids);
+    cdrs_changed := 0;
+    ledger_entries := 0;
+    amount_delta := 0;
+    IF cdrs_examined = 0 THEN
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    -- 2. Pre-pass: the accounts and usage keys (subscription, billing start) of the old ratings
+    --    and of the new ones.
+    SELECT array_agg(x.account_id) FILTER (WHERE x.account_id IS NOT NULL)
+               || array_agg(r.account_id) FILTER (WHERE r.account_id IS NOT NULL),
+           array_agg(r.subscription_id) FILTER (WHERE r.rating_status = 'rated'),
+           array_agg(coalesce(r.answered_at, r.started_at)) FILTER (WHERE r.rating_status = 'rated')
+      INTO lock_accounts, new_subs, new_ats
+      FROM @extschema@.cdr x CROSS JOIN LATERAL @extschema@.rate_cdr(x, 0) r
+     WHERE x.id = ANY (cdr_ids);
+    SELECT array_agg(x.subscription_id), array_agg(coalesce(x.answered_at, x.started_at))
+      INTO key_subs, key_ats
+      FROM @extschema@.cdr x
+     WHERE x.id = ANY (cdr_ids) AND x.rating_status = 'rated' AND x.subscription_id IS NOT NULL;
+    key_subs := coalesce(key_subs, '{}') || coalesce(new_subs, '{}');
+    key_ats := coalesce(key_ats, '{}') || coalesce(new_ats, '{}');
+
+    -- The usage row a new rating needs is created as the trigger would: when the subscription's
+    -- current period contains the billing start, with the plan's included minutes for its cycle.
+    INSERT INTO @extschema@.subscription_usage (customer_id, subscription_id, period_start, period_end, included_seconds)
+    SELECT DISTINCT s.customer_id, s.id, s.current_period_start, s.current_period_end,
+           p.included_minutes::bigint * 60 * CASE s.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END
+      FROM unnest(new_subs, new_ats) k (sub, at)
+      JOIN @extschema@.subscriptions s ON s.id = k.sub
+      JOIN @extschema@.rate_plans p ON p.id = s.rate_plan_id
+     WHERE s.current_period_start <= k.at AND k.at < s.current_period_end
+       AND NOT EXISTS (SELECT 1 FROM @extschema@.subscription_usage u
+                        WHERE u.subscription_id = k.sub AND u.period_start <= k.at AND k.at < u.period_end)
+    ON CONFLICT DO NOTHING;
+
+    -- 3. The usage rows (the trigger's choice per key: the latest period containing it), then the accounts.
+    SELECT array_agg(u.id ORDER BY u.id), array_agg(u.subscription_id ORDER BY u.id),
+           array_agg(u.period_start ORDER BY u.id), array_agg(u.period_end ORDER BY u.id),
+           array_agg(greatest(u.included_seconds - u.included_used_seconds, 0) ORDER BY u.id)
+      INTO u_ids, u_subs, u_starts, u_ends, u_left
+      FROM (SELECT y.* FROM @extschema@.subscription_usage y
+             WHERE y.id IN (SELECT m.id FROM unnest(key_subs, key_ats) k (sub, at)
+                             CROSS JOIN LATERAL (SELECT z.id FROM @extschema@.subscription_usage z
+                                                  WHERE z.subscription_id = k.sub AND z.period_start <= k.at
+                                                    AND k.at < z.period_end
+                                                  ORDER BY z.period_start DESC LIMIT 1) m)
+             ORDER BY y.id
+               FOR UPDATE OF y) u;
+    u_ids := coalesce(u_ids, '{}');
+    d_incl := array_fill(0::bigint, ARRAY[cardinality(u_ids)]);
+    d_ovs := d_incl;
+    d_calls := d_incl;
+    d_ovc := array_fill(0::numeric, ARRAY[cardinality(u_ids)]);
+    d_oth := d_ovc;
+    PERFORM 1 FROM @extschema@.accounts a WHERE a.id = ANY (lock_accounts) ORDER BY a.id FOR NO KEY UPDATE;
+    lock_accounts := coalesce(lock_accounts, '{}');
+
+    -- 4. Give back what the old ratings consumed.
+    FOR c IN SELECT x.* FROM @extschema@.cdr x WHERE x.id = ANY (cdr_ids) AND x.rating_status = 'rated'
+                AND x.subscription_id IS NOT NULL AND x.included_seconds > 0
+    LOOP
+        k := (SELECT i FROM generate_subscripts(u_ids, 1) i
+               WHERE u_subs[i] = c.subscription_id AND u_starts[i] <= coalesce(c.answered_at, c.started_at)
+                 AND coalesce(c.answered_at, c.started_at) < u_ends[i]
+               ORDER BY u_starts[i] DESC LIMIT 1);
+        IF k IS NOT NULL THEN
+            u_left[k] := u_left[k] + c.included_seconds;
+        END IF;
+    END LOOP;
+
+    -- 5. Rate again, in call order.
+    FOR c IN SELECT x.* FROM @extschema@.cdr x WHERE x.id = ANY (cdr_ids) ORDER BY x.started_at, x.id
+    LOOP
+        SELECT * INTO n FROM @extschema@.rate_cdr(c, 0);
+        k := NULL;
+        IF n.rating_status = 'rated' THEN
+            k := (SELECT i FROM generate_subscripts(u_ids, 1) i
+                   WHERE u_subs[i] = n.subscription_id AND u_starts[i] <= coalesce(n.answered_at, n.started_at)
+                     AND coalesce(n.answered_at, n.started_at) < u_ends[i]
+                   ORDER BY u_starts[i] DESC LIMIT 1);
+            IF k IS NULL AND EXISTS (SELECT 1 FROM @extschema@.subscription_usage z
+                                      WHERE z.subscription_id = n.subscription_id
+                                        AND z.period_start <= coalesce(n.answered_at, n.started_at)
+                                        AND coalesce(n.answered_at, n.started_at) < z.period_end) THEN
+                RAISE EXCEPTION 'balatrix.rerate: CDR % now needs a usage row that changed during the rerate', c.id
+                    USING ERRCODE = '40001', HINT = 'Run the rerate again.';
+            END IF;
+            IF k IS NOT NULL AND u_left[k] > 0 THEN
+                SELECT * INTO n FROM @extschema@.rate_cdr(c, u_left[k]);
+            END IF;
+        END IF;
+        IF n.account_id IS NOT NULL AND NOT n.account_id = ANY (lock_accounts) THEN
+            RAISE EXCEPTION 'balatrix.rerate: CDR % now belongs to an account that changed during the rerate', c.id
+                USING ERRCODE = '40001', HINT = 'Run the rerate again.';
+        END IF;
+        IF k IS NOT NULL AND n.rating_status = 'rated' THEN
+            u_left[k] := u_left[k] - n.included_seconds;
+        END IF;
+
+        CONTINUE WHEN (c.rating_status, c.rating_reason, c.leg::text, c.started_at, c.answered_at, c.ended_at,
+                       c.billable_ms, c.customer_id, c.account_id, c.subscription_id, c.destination_e164, c.rate_id,
+                       c.matched_prefix, c.rate_per_minute, c.billed_seconds, c.included_seconds, c.charge,
+                       c.currency::text)
+                      IS NOT DISTINCT FROM
+                      (n.rating_status, n.rating_reason, n.leg, n.started_at, n.answered_at, n.ended_at,
+                       n.billable_ms, n.customer_id, n.account_id, n.subscription_id, n.destination_e164, n.rate_id,
+                       n.matched_prefix, n.rate_per_minute, n.billed_seconds, n.included_seconds, n.charge,
+                       n.currency);
+
+        cdrs_changed := cdrs_changed + 1;
+        UPDATE @extschema@.cdr x
+           SET rating_status = n.rating_status, rating_reason = n.rating_reason, rated_at = now(), leg = n.leg,
+               started_at = n.started_at, answered_at = n.answered_at, ended_at = n.ended_at,
+               billable_ms = n.billable_ms, customer_id = n.customer_id, account_id = n.account_id,
+               subscription_id = n.subscription_id, destination_e164 = n.destination_e164, rate_id = n.rate_id,
+               matched_prefix = n.matched_prefix, rate_per_minute = n.rate_per_minute,
+               billed_seconds = n.billed_seconds, included_seconds = n.included_seconds, charge = n.charge,
+               currency = n.currency
+         WHERE x.id = c.id AND x.received_at = c.received_at;
+
+        -- Money: a CDR's charge is on the ledger when it is 'rated' (the trigger posts every
+        -- rated charge; a charge of 0 moves nothing).
+        old_charge := CASE WHEN c.rating_status = 'rated' THEN coalesce(c.charge, 0) ELSE 0 END;
+        new_charge := CASE WHEN n.rating_status = 'rated' THEN coalesce(n.charge, 0) ELSE 0 END;
+        ch_ids := ch_ids || c.id;
+        ch_old_acct := ch_old_acct || c.account_id;
+        ch_old_charge := ch_old_charge || old_charge;
+        ch_new_acct := ch_new_acct || n.account_id;
+        ch_new_charge := ch_new_charge || new_charge;
+        -- Only a CDR whose money changed (charge or account) is part of an adjustment; one whose
+        -- rate id or included seconds alone changed keeps the entry that carried its charge.
+        IF old_charge <> new_charge OR (c.account_id IS DISTINCT FROM n.account_id AND (old_charge <> 0 OR new_charge <> 0)) THEN
+            FOR j IN 1..2 LOOP
+                CONTINUE WHEN (CASE j WHEN 1 THEN c.account_id ELSE n.account_id END) IS NULL
+                          OR (j = 2 AND c.account_id IS NOT DISTINCT FROM n.account_id);
+                k := array_position(a_ids, CASE j WHEN 1 THEN c.account_id ELSE n.account_id END);
+                IF k IS NULL THEN
+                    a_ids := a_ids || (CASE j WHEN 1 THEN c.account_id ELSE n.account_id END);
+                    k := cardinality(a_ids);
+                    a_delta[k] := 0;
+                    a_first[k] := c.id;
+                    a_count[k] := 0;
+                END IF;
+                a_delta[k] := a_delta[k]
+                              + CASE WHEN c.account_id IS NOT DISTINCT FROM a_ids[k] THEN old_charge ELSE 0 END
+                              - CASE WHEN n.account_id IS NOT DISTINCT FROM a_ids[k] THEN new_charge ELSE 0 END;
+                a_first[k] := least(a_first[k], c.id);
+                a_count[k] := a_count[k] + 1;
+            END LOOP;
+        END IF;
+
+        -- Usage counters: the old rating comes off the row it was counted in, the new one goes on.
+        -- The CDR does not store the old overage split; it is derived from the old rate: all of
+        -- the charge and the billed seconds beyond the included ones for a rate against the
+        -- allowance, nothing otherwise (exact unless a connect fee, a minimum charge or a time band
+        -- split across rates of both kinds was involved).
+        IF c.rating_status = 'rated' AND c.subscription_id IS NOT NULL THEN
+            k := (SELECT i FROM generate_subscripts(u_ids, 1) i
+                   WHERE u_subs[i] = c.subscription_id AND u_starts[i] <= coalesce(c.answered_at, c.started_at)
+                     AND coalesce(c.answered_at, c.started_at) < u_ends[i]
+                   ORDER BY u_starts[i] DESC LIMIT 1);
+            IF k IS NOT NULL THEN
+                uses_allowance := coalesce((SELECT r.uses_allowance FROM @extschema@.rates r WHERE r.id = c.rate_id), false);
+                old_ovs := CASE WHEN uses_allowance THEN coalesce(c.billed_seconds, 0) - coalesce(c.included_seconds, 0) ELSE 0 END;
+                old_ovc := CASE WHEN uses_allowance THEN old_charge ELSE 0 END;
+                d_incl[k] := d_incl[k] - coalesce(c.included_seconds, 0);
+                d_ovs[k] := d_ovs[k] - old_ovs;
+                d_ovc[k] := d_ovc[k] - old_ovc;
+                d_oth[k] := d_oth[k] - (old_charge - old_ovc);
+                d_calls[k] := d_calls[k] - 1;
+            END IF;
+        END IF;
+        IF n.rating_status = 'rated' THEN
+            k := (SELECT i FROM generate_subscripts(u_ids, 1) i
+                   WHERE u_subs[i] = n.subscription_id AND u_starts[i] <= coalesce(n.answered_at, n.started_at)
+                     AND coalesce(n.answered_at, n.started_at) < u_ends[i]
+                   ORDER BY u_starts[i] DESC LIMIT 1);
+            IF k IS NOT NULL THEN
+                d_incl[k] := d_incl[k] + n.included_seconds;
+                d_ovs[k] := d_ovs[k] + n.overage_seconds;
+                d_ovc[k] := d_ovc[k] + n.overage_charge;
+                d_oth[k] := d_oth[k] + (new_charge - n.overage_charge);
+                d_calls[k] := d_calls[k] + 1;
+            END IF;
+        END IF;
+    END LOOP;
+
+    -- 6. The usage counters (rows already locked).
+    UPDATE @extschema@.subscription_usage u
+       SET included_used_seconds = u.included_used_seconds + d.incl,
+           overage_seconds = greatest(u.overage_seconds + d.ovs, 0),
+           overage_charge = greatest(u.overage_charge + d.ovc, 0),
+           other_charge = greatest(u.other_charge + d.oth, 0),
+           call_count = greatest(u.call_count + d.calls, 0)
+      FROM unnest(u_ids, d_incl, d_ovs, d_ovc, d_oth, d_calls) d (id, incl, ovs, ovc, oth, calls)
+     WHERE u.id = d.id AND (d.incl, d.ovs, d.ovc, d.oth, d.calls) <> (0, 0, 0, 0, 0);
+
+    -- 7. One adjustment per account whose money changed, accounts in id order (ledger ids of an
+    --    account follow its balance changes). amount = old charges - new charges: positive credits
+    --    the customer back.
+    FOR k IN SELECT i FROM generate_subscripts(a_ids, 1) i ORDER BY a_ids[i]
+    LOOP
+        CONTINUE WHEN a_delta[k] = 0;
+        UPDATE @extschema@.accounts a SET balance = a.balance + a_delta[k] WHERE a.id = a_ids[k]
+        RETURNING a.customer_id, a.currency, a.balance INTO cust, cur, bal;
+        INSERT INTO @extschema@.ledger (customer_id, account_id, entry_type, amount, currency, balance_after,
+                                        reference_type, reference_id, description, metadata)
+        VALUES (cust, a_ids[k], 'adjustment', a_delta[k], cur, bal, 'cdr_batch', a_first[k]::text,
+                'Re-rating of ' || a_count[k] || CASE a_count[k] WHEN 1 THEN ' CDR' ELSE ' CDRs' END,
+                jsonb_build_object('rerate', true, 'from', "from", 'to', "to", 'cdr_count', a_count[k]))
+        RETURNING id INTO lid;
+        a_ledger[k] := lid;
+        ledger_entries := ledger_entries + 1;
+        amount_delta := amount_delta + a_delta[k];
+    END LOOP;
+
+    -- 8. Each CDR whose money changed carries the entry that moved it: the new account's when it
+    --    is charged now, else the old account's when that refunded it; none when it costs nothing
+    --    now and no entry was needed. (An account whose changes cancel out gets no entry: its CDRs
+    --    that still cost something keep their ledger_id.)
+    UPDATE @extschema@.cdr x
+       SET ledger_id = CASE
+                         WHEN ch.new_charge > 0 AND a_ledger[array_position(a_ids, ch.new_acct)] IS NOT NULL
+                           THEN a_ledger[array_position(a_ids, ch.new_acct)]
+                         WHEN ch.old_charge > 0 AND a_ledger[array_position(a_ids, ch.old_acct)] IS NOT NULL
+                           THEN a_ledger[array_position(a_ids, ch.old_acct)]
+                         WHEN ch.new_charge > 0 THEN x.ledger_id
+                       END
+      FROM unnest(ch_ids, ch_old_acct, ch_old_charge, ch_new_acct, ch_new_charge)
+           ch (id, old_acct, old_charge, new_acct, new_charge)
+     WHERE x.id = ch.id AND x.id = ANY (cdr_ids)
+       AND (ch.old_charge <> ch.new_charge OR ch.old_acct IS DISTINCT FROM ch.new_acct);
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rerate(timestamptz, timestamptz, text) IS
+    'Re-rates stored CDRs with today''s decks and accounts (after a deck fix, or once an unknown account exists) and '
+    'posts the differences. The CDRs whose started_at (received_at when unknown) is in ["from", "to"), except skipped '
+    'legs; with account (an account number), only those billed to it or whose accountcode is it. Locks the CDRs, then '
+    'their usage rows, then their accounts (each in id order, the trigger''s order: no deadlock with it); gives back '
+    'the included seconds the old ratings used and rates again in call order (started_at, id) with rate_cdr, each '
+    'CDR against what its usage row has left. Changed CDRs get the new rating columns (rated_at = now()); per account '
+    'whose charges changed, one ledger entry (adjustment, amount = old charges - new charges, positive = credit, '
+    'reference cdr_batch = the first CDR id, metadata {"rerate", "from", "to", "cdr_count"}) with the balance, and the '
+    'changed CDRs point to it; usage counters move by the differences. A second run with nothing changed does nothing. '
+    'Stamps are read in the session''s balatrix.cdr_timezone: use the one the CDRs were inserted with. Returns the '
+    'CDRs examined and changed, the ledger entries written and their sum. 22023 when "from" >= "to", P0002 for an '
+    'unknown account; 40001 when an account or usage row changed under it (retry).';
+
 -- Partitions made by 0.1.0's create_cdr_partitions need the statement trigger (the row trigger is
 -- cloned to them by CREATE TRIGGER on the parent).
 DO $parts$
@@ -1001,6 +1361,8 @@ REVOKE ALL ON FUNCTION
     @extschema@.tg_cdr_rate(),
     @extschema@.tg_cdr_post(),
     @extschema@.check_ledger(),
+    @extschema@.rate_cdr(@extschema@.cdr, bigint),
+    @extschema@.rerate(timestamptz, timestamptz, text),
     @extschema@.create_cdr_partitions(integer, date),
     @extschema@.drop_cdr_partitions(date)
     FROM PUBLIC;
