@@ -88,6 +88,28 @@ BEGIN
 END
 $demo$;
 
+-- A few calls of the last minutes, inserted the way FreeSWITCH's mod_cdr_pg_csv would (with the
+-- recommended epoch and billmsec fields) and rated by the trigger. Their uuids make a second load a
+-- no-op (duplicates are dropped).
+INSERT INTO balatrix.cdr (uuid, direction, accountcode, caller_id_number, destination_number, context,
+                          start_uepoch, answer_uepoch, end_uepoch, billmsec, billsec, hangup_cause)
+SELECT 'demo-call-' || n, 'inbound', acct, ext, dest, ctx,
+       (extract(epoch FROM started) * 1000000)::bigint,
+       (extract(epoch FROM started + interval '6 seconds') * 1000000)::bigint,
+       (extract(epoch FROM started + interval '6 seconds' + ms * interval '1 millisecond') * 1000000)::bigint,
+       ms, ceil(ms / 1000.0)::bigint, 'NORMAL_CLEARING'
+  FROM (VALUES (1, 'KA1001', '1001', '9876543210', 'default', 252245),
+               (2, 'KA1001', '1002', '+442079460000', 'default', 61000),
+               (3, 'MH2001', '2001', '08023456789', 'default', 45500),
+               (4, NULL, '+919812345678', '18001230001', 'public', 183000),
+               (5, 'NO-SUCH-ACCOUNT', '5001', '9876543210', 'default', 30000)
+       ) AS calls(n, acct, ext, dest, ctx, ms),
+       LATERAL (SELECT now() - (20 - n) * interval '1 minute' AS started) t;
+
+SELECT uuid, coalesce(accountcode, '(DID)') AS accountcode, destination_number, rating_status,
+       billed_seconds, included_seconds, charge, rating_reason
+  FROM balatrix.cdr WHERE uuid LIKE 'demo-call-%' ORDER BY uuid;
+
 SELECT c.customer_number, c.name, s.name AS state, a.account_number, a.account_type, a.balance,
        p.name AS plan, (SELECT count(*) FROM balatrix.dids d WHERE d.account_id = a.id) AS tfns
   FROM balatrix.customers c
