@@ -26,6 +26,7 @@
  * (locked FOR UPDATE the first time a statement meets it, then tracked in memory) -> [PriceJudged:
  * price with the cached RateIndex] -> rating columns of NEW -> accumulate money per account and
  * usage deltas per usage row. The bracketed steps only read, and are all that rate_cdr runs.
+ * The account and subscription answers come from a per-backend look-up cache (see "look-up cache").
  *
  * Money is not moved row by row: tg_cdr_post flushes the accumulations once per statement (one
  * ledger row per account per statement, every CDR carrying its ledger_id), accounts in id order.
@@ -57,8 +58,11 @@ extern "C" {
 #include "executor/spi.h"
 #include "pgtime.h"
 #include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "funcapi.h"
 #include "utils/acl.h"
@@ -146,14 +150,15 @@ ColumnsOf(Relation rel)
 // ---- prepared statements ---------------------------------------------------------------------------
 
 enum Plan {
-	PLAN_DEDUPE, PLAN_ACCOUNT, PLAN_SUBSCRIPTION, PLAN_USAGE_LOCK, PLAN_USAGE_CREATE, PLAN_USAGE_FLUSH,
-	PLAN_ACCOUNT_FLUSH, PLAN_ACCOUNT_LOCK, PLAN_COUNT
+	PLAN_DEDUPE, PLAN_ACCOUNT, PLAN_USAGE_LOCK, PLAN_USAGE_CREATE, PLAN_USAGE_FLUSH,
+	PLAN_ACCOUNT_FLUSH, PLAN_ACCOUNT_LOCK, PLAN_SUBSCRIPTIONS, PLAN_FLUSH_ONE, PLAN_COUNT
 };
 struct Plans {
 	Oid schema_oid = InvalidOid;
 	SPIPlanPtr plan[PLAN_COUNT] = {};
 	Oid ledger_seq = InvalidOid;
 	Oid rates_oid = InvalidOid;
+	Oid accounts_oid = InvalidOid;
 };
 Plans plans;
 
@@ -208,18 +213,6 @@ EnsurePlans(Oid schema_oid)
 	}
 	{
 		Oid t[2] = {UUIDOID, TIMESTAMPTZOID};
-		plans.plan[PLAN_SUBSCRIPTION] = Prepare(
-		    psprintf("SELECT s.id, s.rate_plan_id, s.current_period_start, s.current_period_end,"
-		             "       CASE s.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END::int4,"
-		             "       p.included_minutes::int8"
-		             "  FROM %s.subscriptions s JOIN %s.rate_plans p ON p.id = s.rate_plan_id"
-		             " WHERE s.account_id = $1 AND s.status IN ('trial', 'active', 'suspended') AND s.started_at <= $2"
-		             " ORDER BY s.started_at DESC, s.created_at DESC, s.id DESC LIMIT 1",
-		             s, s),
-		    2, t);
-	}
-	{
-		Oid t[2] = {UUIDOID, TIMESTAMPTZOID};
 		plans.plan[PLAN_USAGE_LOCK] = Prepare(
 		    psprintf("SELECT u.id, u.period_start, u.period_end,"
 		             "       greatest(u.included_seconds - u.included_used_seconds, 0)::int8"
@@ -251,9 +244,11 @@ EnsurePlans(Oid schema_oid)
 	{
 		// $1 account, $2 Σ charge (text), $3 ledger id, $4 CDR count, $5 first CDR id, $6 last CDR id.
 		// One statement: the balance, its ledger row and the threshold events move together.
-		Oid t[6] = {UUIDOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID};
-		plans.plan[PLAN_ACCOUNT_FLUSH] = Prepare(
-		    psprintf(
+		// PLAN_FLUSH_ONE adds PLAN_USAGE_FLUSH (its $1..$6 as $7..$12) for the usual statement: one
+		// account, one usage row, both already locked by the row trigger.
+		Oid t[12] = {UUIDOID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID,
+		             UUIDOID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID};
+		const char *ctes = psprintf(
 		        "WITH a AS ("
 		        "  UPDATE %s.accounts SET balance = balance - $2::numeric WHERE id = $1"
 		        "  RETURNING id, customer_id, account_number, account_type, currency, balance,"
@@ -281,10 +276,18 @@ EnsurePlans(Oid schema_oid)
 		        "      ('credit_limit.exceeded', a.credit_limit, a.account_type = 'postpaid'"
 		        "          AND -a.old_balance <= a.credit_limit AND -a.balance > a.credit_limit)"
 		        "    ) AS ev (event_type, threshold, fires)"
-		        "   WHERE ev.fires RETURNING id)"
-		        " SELECT (SELECT count(*) FROM a)::int8, (SELECT count(*) FROM l)::int8",
-		        s, s, s),
-		    6, t);
+		        "   WHERE ev.fires RETURNING id)",
+		        s, s, s);
+		plans.plan[PLAN_ACCOUNT_FLUSH] = Prepare(
+		    psprintf("%s SELECT (SELECT count(*) FROM a)::int8, (SELECT count(*) FROM l)::int8", ctes), 6, t);
+		plans.plan[PLAN_FLUSH_ONE] = Prepare(
+		    psprintf("%s, u AS ("
+		             "  UPDATE %s.subscription_usage SET included_used_seconds = included_used_seconds + $8,"
+		             "   overage_seconds = overage_seconds + $9, overage_charge = overage_charge + $10::numeric,"
+		             "   other_charge = other_charge + $11::numeric, call_count = call_count + $12 WHERE id = $7 RETURNING 1)"
+		             " SELECT (SELECT count(*) FROM a)::int8, (SELECT count(*) FROM l)::int8, (SELECT count(*) FROM u)::int8",
+		             ctes, s),
+		    12, t);
 	}
 	{
 		// Locks the account before its ledger id is drawn, so that ledger ids of one account follow
@@ -295,11 +298,26 @@ EnsurePlans(Oid schema_oid)
 		plans.plan[PLAN_ACCOUNT_LOCK] =
 		    Prepare(psprintf("SELECT 1 FROM %s.accounts WHERE id = $1 FOR NO KEY UPDATE", s), 1, t);
 	}
+	{
+		// The subscription candidates of an account (trial, active, suspended), newest first: the
+		// subscription of a call is the first with started_at <= its billing start (look-up cache).
+		Oid t[1] = {UUIDOID};
+		plans.plan[PLAN_SUBSCRIPTIONS] = Prepare(
+		    psprintf("SELECT s.id, s.rate_plan_id, s.current_period_start, s.current_period_end,"
+		             "       CASE s.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END::int4,"
+		             "       p.included_minutes::int8, s.started_at"
+		             "  FROM %s.subscriptions s JOIN %s.rate_plans p ON p.id = s.rate_plan_id"
+		             " WHERE s.account_id = $1 AND s.status IN ('trial', 'active', 'suspended')"
+		             " ORDER BY s.started_at DESC, s.created_at DESC, s.id DESC",
+		             s, s),
+		    1, t);
+	}
 	ledger = get_relname_relid("ledger", schema_oid);
 	if (!OidIsValid(ledger))
 		elog(ERROR, "balatrix: table %s.ledger is missing", s);
 	plans.ledger_seq = getIdentitySequence(ledger, 1, false);
 	plans.rates_oid = get_relname_relid("rates", schema_oid);
+	plans.accounts_oid = get_relname_relid("accounts", schema_oid);
 	plans.schema_oid = schema_oid;
 }
 
@@ -326,6 +344,10 @@ struct UsageAccum {
 	int64 other_charge;     // Amount4
 	int64 call_count;
 };
+
+// The look-up cache's generations (see "look-up cache" below).
+uint64 lookup_generation = 1;        // bumped by the relcache callback
+uint64 lookup_xact_generation = 1;   // lookup_generation when the previous transaction ended
 
 MemoryContext accum_context = nullptr;
 AccountAccum *accounts = nullptr;
@@ -400,6 +422,7 @@ CdrXactCallback(XactEvent event, void *arg)
 	case XACT_EVENT_PARALLEL_COMMIT:
 	case XACT_EVENT_PREPARE:
 		ClearAccumulations();
+		lookup_xact_generation = lookup_generation;
 		break;
 	case XACT_EVENT_PRE_COMMIT:
 	case XACT_EVENT_PARALLEL_PRE_COMMIT:
@@ -424,6 +447,307 @@ CdrSubXactCallback(SubXactEvent event, SubTransactionId mySubid, SubTransactionI
 	// rolled back. (Ones begun in an outer level belong to a statement still running there.)
 	if (event == SUBXACT_EVENT_ABORT_SUB && accum_subxid != InvalidSubTransactionId && accum_subxid >= mySubid)
 		ClearAccumulations();
+}
+
+// ---- look-up cache (per backend) ------------------------------------------------------------------
+//
+// What JudgeRow's account and subscription queries answer, kept across statements and transactions:
+// accountcode -> account (PLAN_ACCOUNT with the accountcode only: account number, else active
+// extension), DID number -> account (PLAN_ACCOUNT with that DID only), account -> its candidate
+// subscriptions (PLAN_SUBSCRIPTIONS). Answers that found nothing are kept too.
+//
+// Invalidation, as for the rate cache: balatrix.tg_cdr_lookup_invalidate (statement trigger of
+// accounts — the columns read here only —, sip_extensions, dids, subscriptions, rate_plans) queues
+// a relcache invalidation of balatrix.accounts; the relcache callback bumps lookup_generation, and
+// the cache is emptied when next consulted under a newer generation. Snapshots: an answer must not
+// be cached from a snapshot older than an invalidation already processed (the change it announces
+// would be missing from the answer, and nothing would drop it later). Invalidations processed in
+// the current transaction move lookup_generation away from lookup_xact_generation (its value at the
+// end of the previous transaction, before this transaction's first snapshot); from then on until
+// the transaction ends the cache holds the answers of one snapshot only (LookupUsable). Every use first
+// accepts pending invalidations, so a change committed before the current statement's snapshot
+// is always noticed (a statement of an explicit transaction may otherwise take no new lock).
+//
+// Plain data in dynahash tables in their own memory context (PG zone, no C++ objects).
+
+struct LookupKey {
+	char kind;        // 'c' accountcode, 'd' DID number
+	char text[63];    // zero-padded (hashed as bytes)
+};
+struct AccountLookup {
+	LookupKey key;
+	bool found;
+	pg_uuid_t account_id;
+	pg_uuid_t customer_id;
+	char currency[8];
+};
+struct SubscriptionCandidate {
+	pg_uuid_t id;
+	pg_uuid_t plan_id;
+	TimestampTz started_at;
+	bool has_period;
+	TimestampTz period_start, period_end;
+	int32 cycle_months;
+	int64 included_minutes;
+};
+struct SubscriptionLookup {
+	pg_uuid_t account_id;
+	int count;
+	SubscriptionCandidate *candidates;   // in lookup_context, in PLAN_SUBSCRIPTIONS order
+};
+
+constexpr long kLookupMaxEntries = 50000;   // emptied beyond this (a few MB)
+
+uint64 lookup_built_generation = 0;  // the generation the tables' entries were read in
+Oid lookup_watch_oid = InvalidOid;   // balatrix.accounts, the relation the invalidations name
+Oid lookup_tables_oid = InvalidOid;  // accounts oid the tables were filled for
+MemoryContext lookup_context = nullptr;
+HTAB *account_lookups = nullptr;
+HTAB *subscription_lookups = nullptr;
+long lookup_entries = 0;
+
+void
+LookupRelcacheCallback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || (lookup_watch_oid != InvalidOid && relid == lookup_watch_oid))
+		++lookup_generation;
+}
+
+void
+LookupReset()
+{
+	account_lookups = nullptr;
+	subscription_lookups = nullptr;
+	lookup_entries = 0;
+	if (lookup_context != nullptr)
+		MemoryContextReset(lookup_context);
+}
+
+// The identity of an MVCC snapshot: two snapshots with equal signatures see the same rows.
+struct SnapSignature {
+	TransactionId xmin, xmax;
+	CommandId curcid;
+	uint32 xcnt;
+	int32 subxcnt;
+	bool suboverflowed;
+	TransactionId xip[32];
+	TransactionId subxip[32];
+};
+
+// PG zone: the signature of the active snapshot; false when there is none or it is too large.
+bool
+ActiveSnapSignature(SnapSignature *sig)
+{
+	Snapshot snap;
+
+	if (!ActiveSnapshotSet())
+		return false;
+	snap = GetActiveSnapshot();
+	if (snap->snapshot_type != SNAPSHOT_MVCC || snap->xcnt > lengthof(sig->xip) ||
+	    snap->subxcnt < 0 || snap->subxcnt > static_cast<int32>(lengthof(sig->subxip)))
+		return false;
+	memset(sig, 0, sizeof *sig);
+	sig->xmin = snap->xmin;
+	sig->xmax = snap->xmax;
+	sig->curcid = snap->curcid;
+	sig->xcnt = snap->xcnt;
+	sig->subxcnt = snap->subxcnt;
+	sig->suboverflowed = snap->suboverflowed;
+	if (snap->xcnt > 0)
+		memcpy(sig->xip, snap->xip, sizeof(TransactionId) * snap->xcnt);
+	if (snap->subxcnt > 0)
+		memcpy(sig->subxip, snap->subxip, sizeof(TransactionId) * snap->subxcnt);
+	return true;
+}
+
+bool lookup_built_per_snapshot = false;   // the tables hold answers of one snapshot only
+SnapSignature lookup_built_snapshot;
+
+// PG zone: true when the cache may be used (and then its tables exist and are current).
+//
+// Normally (no invalidation processed in this transaction) the answers are kept across statements
+// and transactions. After one (lookup_generation != lookup_xact_generation), answers read from a
+// snapshot taken before it could lack the change it announced: the tables then keep answers of one
+// snapshot only (the active one: all rows of one INSERT ... SELECT or COPY), and are emptied when
+// the snapshot or the transaction changes.
+bool
+LookupUsable()
+{
+	HASHCTL ctl;
+	bool per_snapshot;
+	SnapSignature sig;
+
+	if (!OidIsValid(plans.accounts_oid))
+		return false;
+	if (lookup_watch_oid != plans.accounts_oid) {
+		// Invalidations of this relation processed so far in this transaction were not counted.
+		lookup_watch_oid = plans.accounts_oid;
+		++lookup_generation;
+	}
+	AcceptInvalidationMessages();
+	per_snapshot = lookup_generation != lookup_xact_generation;
+	if (per_snapshot && !ActiveSnapSignature(&sig))
+		return false;
+	if (lookup_built_generation != lookup_generation || lookup_tables_oid != plans.accounts_oid ||
+	    lookup_entries > kLookupMaxEntries || per_snapshot != lookup_built_per_snapshot ||
+	    (per_snapshot && memcmp(&sig, &lookup_built_snapshot, sizeof sig) != 0))
+		LookupReset();
+	if (account_lookups == nullptr) {
+		if (lookup_context == nullptr)
+			lookup_context = AllocSetContextCreate(TopMemoryContext, "balatrix CDR look-up cache", ALLOCSET_DEFAULT_SIZES);
+		memset(&ctl, 0, sizeof ctl);
+		ctl.keysize = sizeof(LookupKey);
+		ctl.entrysize = sizeof(AccountLookup);
+		ctl.hcxt = lookup_context;
+		account_lookups = hash_create("balatrix account look-ups", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		memset(&ctl, 0, sizeof ctl);
+		ctl.keysize = sizeof(pg_uuid_t);
+		ctl.entrysize = sizeof(SubscriptionLookup);
+		ctl.hcxt = lookup_context;
+		subscription_lookups = hash_create("balatrix subscription look-ups", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		lookup_built_generation = lookup_generation;
+		lookup_tables_oid = plans.accounts_oid;
+		lookup_built_per_snapshot = per_snapshot;
+		if (per_snapshot)
+			lookup_built_snapshot = sig;
+	}
+	return true;
+}
+
+// PG zone: an answer just read may be kept (no invalidation was processed while it was read).
+bool
+LookupMayKeep()
+{
+	return account_lookups != nullptr && lookup_built_generation == lookup_generation &&
+	       lookup_built_per_snapshot == (lookup_generation != lookup_xact_generation);
+}
+
+// PG zone, SPI-connected: PLAN_ACCOUNT with one of its keys (accountcode, or one DID number).
+bool
+QueryAccount(char kind, const char *value, AccountLookup *out)
+{
+	Datum args[3] = {(Datum) 0, (Datum) 0, (Datum) 0};
+	char nulls[4] = "nnn";
+	bool isnull;
+	int rc;
+
+	if (kind == 'c') {
+		args[0] = CStringGetTextDatum(value);
+		nulls[0] = ' ';
+	} else {
+		args[1] = CStringGetTextDatum(value);
+		nulls[1] = ' ';
+	}
+	rc = SPI_execute_plan(plans.plan[PLAN_ACCOUNT], args, nulls, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "balatrix: account look-up failed: %s", SPI_result_code_string(rc));
+	out->found = SPI_processed > 0;
+	if (out->found) {
+		out->account_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		out->customer_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		char *currency = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		strlcpy(out->currency, currency, sizeof(out->currency));
+	}
+	return out->found;
+}
+
+// PG zone, SPI-connected: the account of an accountcode ('c') or a DID number ('d'), cached.
+bool
+LookupAccount(char kind, const char *value, AccountLookup *out)
+{
+	LookupKey key;
+	AccountLookup *entry;
+	bool found;
+
+	if (strlen(value) >= sizeof key.text || !LookupUsable())
+		return QueryAccount(kind, value, out);
+	memset(&key, 0, sizeof key);
+	key.kind = kind;
+	strlcpy(key.text, value, sizeof key.text);
+	entry = static_cast<AccountLookup *>(hash_search(account_lookups, &key, HASH_FIND, nullptr));
+	if (entry != nullptr) {
+		*out = *entry;
+		return out->found;
+	}
+	QueryAccount(kind, value, out);
+	// The query may have processed invalidations (its locks): keep the answer only if none came.
+	if (LookupMayKeep()) {
+		entry = static_cast<AccountLookup *>(hash_search(account_lookups, &key, HASH_ENTER, &found));
+		*entry = *out;
+		entry->key = key;
+		++lookup_entries;
+	}
+	return out->found;
+}
+
+// PG zone, SPI-connected: PLAN_SUBSCRIPTIONS into `into` (palloc'd in `context`).
+int
+QuerySubscriptions(const pg_uuid_t *account_id, MemoryContext context, SubscriptionCandidate **into)
+{
+	Datum args[1] = {UUIDPGetDatum(const_cast<pg_uuid_t *>(account_id))};
+	SubscriptionCandidate *c;
+	bool isnull;
+	int rc, n;
+
+	rc = SPI_execute_plan(plans.plan[PLAN_SUBSCRIPTIONS], args, nullptr, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "balatrix: subscription look-up failed: %s", SPI_result_code_string(rc));
+	n = static_cast<int>(SPI_processed);
+	c = static_cast<SubscriptionCandidate *>(MemoryContextAllocZero(context, sizeof(SubscriptionCandidate) * (n > 0 ? n : 1)));
+	for (int i = 0; i < n; ++i) {
+		HeapTuple t = SPI_tuptable->vals[i];
+		TupleDesc d = SPI_tuptable->tupdesc;
+		Datum v;
+		c[i].id = *DatumGetUUIDP(SPI_getbinval(t, d, 1, &isnull));
+		c[i].plan_id = *DatumGetUUIDP(SPI_getbinval(t, d, 2, &isnull));
+		v = SPI_getbinval(t, d, 3, &isnull);
+		if (!isnull) {
+			c[i].has_period = true;
+			c[i].period_start = DatumGetTimestampTz(v);
+			c[i].period_end = DatumGetTimestampTz(SPI_getbinval(t, d, 4, &isnull));
+		}
+		c[i].cycle_months = DatumGetInt32(SPI_getbinval(t, d, 5, &isnull));
+		c[i].included_minutes = DatumGetInt64(SPI_getbinval(t, d, 6, &isnull));
+		c[i].started_at = DatumGetTimestampTz(SPI_getbinval(t, d, 7, &isnull));
+	}
+	*into = c;
+	return n;
+}
+
+// PG zone, SPI-connected: the subscription of (account, billing start): the first candidate started by then; cached
+// per account. False when there is none.
+bool
+LookupSubscription(const pg_uuid_t *account_id, TimestampTz at, SubscriptionCandidate *out)
+{
+	SubscriptionLookup *entry = nullptr;
+	SubscriptionCandidate *candidates;
+	int count;
+	bool found;
+
+	if (LookupUsable())
+		entry = static_cast<SubscriptionLookup *>(hash_search(subscription_lookups, account_id, HASH_FIND, nullptr));
+	if (entry != nullptr) {
+		candidates = entry->candidates;
+		count = entry->count;
+	} else {
+		count = QuerySubscriptions(account_id, CurrentMemoryContext, &candidates);
+		if (LookupMayKeep()) {
+			SubscriptionCandidate *kept = static_cast<SubscriptionCandidate *>(
+			    MemoryContextAlloc(lookup_context, sizeof(SubscriptionCandidate) * (count > 0 ? count : 1)));
+			memcpy(kept, candidates, sizeof(SubscriptionCandidate) * count);
+			entry = static_cast<SubscriptionLookup *>(hash_search(subscription_lookups, account_id, HASH_ENTER, &found));
+			entry->account_id = *account_id;
+			entry->count = count;
+			entry->candidates = kept;
+			lookup_entries += 1 + count;
+		}
+	}
+	for (int i = 0; i < count; ++i)
+		if (candidates[i].started_at <= at) {
+			*out = candidates[i];
+			return true;
+		}
+	return false;
 }
 
 // ---- time ------------------------------------------------------------------------------------------
@@ -661,8 +985,6 @@ JudgeRow(char *const *field, const bool *present, RowResult *r, RowContext *ctx)
 	ReadOut &read = ctx->read;
 	Outcome outcome;
 	pg_tz *zone;
-	int rc;
-	bool isnull;
 
 	outcome = CallCore([&] { return ReadFields(field, present, &read); });
 	if (!outcome.ok && (outcome.pg_error != nullptr || outcome.sqlstate == ERRCODE_OUT_OF_MEMORY))
@@ -734,23 +1056,23 @@ JudgeRow(char *const *field, const bool *present, RowResult *r, RowContext *ctx)
 	}
 	ctx->billing_start = r->has_answered ? r->answered : r->started;
 
-	// The account.
+	// The account: the accountcode as account number or active extension, else an assigned DID
+	// (the digits as sent, then the national form), each answer from the look-up cache.
 	{
-		Datum args[3];
-		char nulls[4] = "   ";
-		args[0] = present[IN_ACCOUNTCODE] ? CStringGetTextDatum(field[IN_ACCOUNTCODE]) : (Datum) 0;
-		nulls[0] = present[IN_ACCOUNTCODE] && field[IN_ACCOUNTCODE][0] != '\0' ? ' ' : 'n';
-		args[1] = read.did1[0] != '\0' ? CStringGetTextDatum(read.did1) : (Datum) 0;
-		nulls[1] = read.did1[0] != '\0' ? ' ' : 'n';
-		args[2] = read.did2[0] != '\0' ? CStringGetTextDatum(read.did2) : (Datum) 0;
-		nulls[2] = read.did2[0] != '\0' ? ' ' : 'n';
-		rc = SPI_execute_plan(plans.plan[PLAN_ACCOUNT], args, nulls, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "balatrix: account look-up failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 0) {
-			char *code = nulls[0] == ' ' ? psprintf("accountcode %s is neither an account number nor an active extension",
-			                                        quote_literal_cstr(field[IN_ACCOUNTCODE]))
-			                             : pstrdup("no accountcode");
+		bool has_code = present[IN_ACCOUNTCODE] && field[IN_ACCOUNTCODE][0] != '\0';
+		AccountLookup account;
+		bool found = false;
+		memset(&account, 0, sizeof account);
+		if (has_code)
+			found = LookupAccount('c', field[IN_ACCOUNTCODE], &account);
+		if (!found && read.did1[0] != '\0')
+			found = LookupAccount('d', read.did1, &account);
+		if (!found && read.did2[0] != '\0' && strcmp(read.did1, read.did2) != 0)
+			found = LookupAccount('d', read.did2, &account);
+		if (!found) {
+			char *code = has_code ? psprintf("accountcode %s is neither an account number nor an active extension",
+			                                 quote_literal_cstr(field[IN_ACCOUNTCODE]))
+			                      : pstrdup("no accountcode");
 			snprintf(r->reason, sizeof r->reason, "no account: %s; no assigned DID %s%s%s", code,
 			         read.did1[0] != '\0' ? quote_literal_cstr(read.did1) : "(no destination digits)",
 			         read.did2[0] != '\0' && strcmp(read.did1, read.did2) != 0 ? " or " : "",
@@ -759,36 +1081,28 @@ JudgeRow(char *const *field, const bool *present, RowResult *r, RowContext *ctx)
 			return false;
 		}
 		r->has_account = true;
-		r->account_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		r->customer_id = *DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		strlcpy(r->currency, TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)),
-		        sizeof r->currency);
+		r->account_id = account.account_id;
+		r->customer_id = account.customer_id;
+		strlcpy(r->currency, account.currency, sizeof r->currency);
 	}
 
-	// The subscription.
+	// The subscription: the newest trial / active / suspended one started by the billing start.
 	{
-		Datum args[2] = {UUIDPGetDatum(&r->account_id), TimestampTzGetDatum(ctx->billing_start)};
-		rc = SPI_execute_plan(plans.plan[PLAN_SUBSCRIPTION], args, nullptr, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "balatrix: subscription look-up failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 0) {
+		SubscriptionCandidate sub;
+		if (!LookupSubscription(&r->account_id, ctx->billing_start, &sub)) {
 			SetStatus(r, "no_rate", "no active subscription");
 			return false;
 		}
-		HeapTuple t = SPI_tuptable->vals[0];
-		TupleDesc d = SPI_tuptable->tupdesc;
-		Datum v;
 		r->has_subscription = true;
-		r->subscription_id = *DatumGetUUIDP(SPI_getbinval(t, d, 1, &isnull));
-		ctx->plan_id = *DatumGetUUIDP(SPI_getbinval(t, d, 2, &isnull));
-		v = SPI_getbinval(t, d, 3, &isnull);
-		if (!isnull) {
+		r->subscription_id = sub.id;
+		ctx->plan_id = sub.plan_id;
+		if (sub.has_period) {
 			ctx->has_period = true;
-			ctx->period_start = DatumGetTimestampTz(v);
-			ctx->period_end = DatumGetTimestampTz(SPI_getbinval(t, d, 4, &isnull));
+			ctx->period_start = sub.period_start;
+			ctx->period_end = sub.period_end;
 		}
-		ctx->cycle_months = DatumGetInt32(SPI_getbinval(t, d, 5, &isnull));
-		ctx->included_minutes = DatumGetInt64(SPI_getbinval(t, d, 6, &isnull));
+		ctx->cycle_months = sub.cycle_months;
+		ctx->included_minutes = sub.included_minutes;
 	}
 
 	// The destination must normalise before any state is touched.
@@ -966,6 +1280,7 @@ CdrRatingRegisterCallbacks()
 {
 	RegisterXactCallback(CdrXactCallback, nullptr);
 	RegisterSubXactCallback(CdrSubXactCallback, nullptr);
+	CacheRegisterRelcacheCallback(LookupRelcacheCallback, (Datum) 0);
 }
 
 } // namespace balatrix::pg
@@ -1101,7 +1416,41 @@ BALATRIX_PG_FUNCTION(balatrix_tg_cdr_post)
 		elog(ERROR, "balatrix: SPI_connect failed");
 	EnsurePlans(get_func_namespace(fcinfo->flinfo->fn_oid));
 
-	// Usage rows are already locked by the row trigger; then accounts, in id order.
+	// Usage rows are already locked by the row trigger; then accounts, in id order. The usual
+	// statement (one account, one usage row) posts both in one statement.
+	if (account_count == 1 && usage_count == 1 && usages[0].call_count > 0) {
+		const UsageAccum *u = &usages[0];
+		const AccountAccum *a = &accounts[0];
+		char overage[40], other[40], charge[40];
+		Datum args[12];
+		bool isnull;
+		FormatAmount(charge, sizeof charge, a->charge);
+		FormatAmount(overage, sizeof overage, u->overage_charge);
+		FormatAmount(other, sizeof other, u->other_charge);
+		args[0] = UuidDatum(&a->account_id);
+		args[1] = CStringGetTextDatum(charge);
+		args[2] = Int64GetDatum(a->ledger_id);
+		args[3] = Int64GetDatum(a->cdr_count);
+		args[4] = Int64GetDatum(a->first_cdr_id);
+		args[5] = Int64GetDatum(a->last_cdr_id);
+		args[6] = UuidDatum(&u->usage_id);
+		args[7] = Int64GetDatum(u->included_used);
+		args[8] = Int64GetDatum(u->overage_seconds);
+		args[9] = CStringGetTextDatum(overage);
+		args[10] = CStringGetTextDatum(other);
+		args[11] = Int64GetDatum(u->call_count);
+		rc = SPI_execute_plan(plans.plan[PLAN_FLUSH_ONE], args, nullptr, false, 0);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1 ||
+		    DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) != 1 ||
+		    DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) != 1)
+			elog(ERROR, "balatrix: posting CDR charges to the ledger failed (%s)", SPI_result_code_string(rc));
+		if (DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull)) != 1)
+			elog(ERROR, "balatrix: posting CDR usage failed (0 rows)");
+		if (SPI_finish() != SPI_OK_FINISH)
+			elog(ERROR, "balatrix: SPI_finish failed");
+		ClearAccumulations();
+		return PointerGetDatum(nullptr);
+	}
 	for (int i = 0; i < usage_count; ++i) {
 		const UsageAccum *u = &usages[i];
 		char overage[40], other[40];
@@ -1241,4 +1590,21 @@ BALATRIX_PG_FUNCTION(balatrix_rate_cdr)
 	if (desc->natts != 20)
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("balatrix.rate_cdr: unexpected result type")));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+// Statement trigger of accounts, sip_extensions, dids, subscriptions and rate_plans: every backend's
+// CDR look-up cache is stale once this transaction commits (this backend's at the next command).
+BALATRIX_PG_FUNCTION(balatrix_tg_cdr_lookup_invalidate)
+{
+	TriggerData *trigdata;
+	Oid accounts_oid;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("balatrix.tg_cdr_lookup_invalidate() must be called as a trigger")));
+	trigdata = (TriggerData *) fcinfo->context;
+	accounts_oid = get_relname_relid("accounts", RelationGetNamespace(trigdata->tg_relation));
+	if (OidIsValid(accounts_oid))
+		CacheInvalidateRelcacheByRelid(accounts_oid);
+	return PointerGetDatum(nullptr);
 }

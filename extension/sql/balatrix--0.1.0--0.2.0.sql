@@ -877,6 +877,30 @@ CREATE TRIGGER cdr_post_trg AFTER INSERT ON @extschema@.cdr
 CREATE TRIGGER cdr_post_trg AFTER INSERT ON @extschema@.cdr_default
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_post();
 
+-- The rating trigger's per-backend look-up cache (accountcode / DID -> account, account -> its candidate
+-- subscriptions; extension/pg/cdr_rating.cpp), invalidated in every backend when what it holds changes.
+-- accounts: only the columns the look-up reads (not balance, which every posted CDR updates).
+CREATE FUNCTION @extschema@.tg_cdr_lookup_invalidate() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'balatrix_tg_cdr_lookup_invalidate'
+    LANGUAGE C
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.tg_cdr_lookup_invalidate() IS
+    'AFTER statement trigger of accounts, sip_extensions, dids, subscriptions and rate_plans: queues a relcache '
+    'invalidation of balatrix.accounts, which makes every backend drop the CDR rating trigger''s cached account and '
+    'subscription look-ups (this backend at its next command, the others when the transaction commits).';
+
+CREATE TRIGGER accounts_cdr_lookup_invalidate_trg
+    AFTER INSERT OR UPDATE OF id, customer_id, account_number, currency OR DELETE OR TRUNCATE ON @extschema@.accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_lookup_invalidate();
+CREATE TRIGGER sip_extensions_cdr_lookup_invalidate_trg AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.sip_extensions
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_lookup_invalidate();
+CREATE TRIGGER dids_cdr_lookup_invalidate_trg AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.dids
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_lookup_invalidate();
+CREATE TRIGGER subscriptions_cdr_lookup_invalidate_trg AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.subscriptions
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_lookup_invalidate();
+CREATE TRIGGER rate_plans_cdr_lookup_invalidate_trg AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rate_plans
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_cdr_lookup_invalidate();
+
 CREATE FUNCTION @extschema@.check_ledger()
     RETURNS TABLE (account_id uuid, account_number text, balance numeric, ledger_sum numeric, last_balance_after numeric)
     LANGUAGE sql STABLE
@@ -1360,6 +1384,7 @@ REVOKE ALL ON FUNCTION
     @extschema@.match_rate(uuid, text, timestamptz),
     @extschema@.tg_cdr_rate(),
     @extschema@.tg_cdr_post(),
+    @extschema@.tg_cdr_lookup_invalidate(),
     @extschema@.check_ledger(),
     @extschema@.rate_cdr(@extschema@.cdr, bigint),
     @extschema@.rerate(timestamptz, timestamptz, text),
