@@ -163,7 +163,18 @@ INSERT INTO balatrix.cdr (caller_id_name,destination_number,start_stamp,answer_s
     ('O''''Brien','9876543210','2025-03-17 12:10:00','2025-03-17 12:10:01','2025-03-17 12:10:06','5','h-obrien','1001');
 INSERT INTO balatrix.cdr (destination_number,start_stamp,answer_stamp,end_stamp,billmsec,uuid,accountcode) VALUES
     ('9876543210','2025-03-17 12:20:00','2025-03-17 12:20:01','2025-03-17 12:21:01','99999999999999999999999','h-huge-billmsec','1001');
+-- A uuid and a call_uuid of 9,606 incompressible bytes (a B-tree index row that large is an ERROR):
+-- stored, not billed, status invalid. With an empty search_path in the session: the trigger fixes
+-- its own for its queries.
+SET search_path = '';
+INSERT INTO balatrix.cdr (destination_number,start_stamp,answer_stamp,end_stamp,billsec,uuid,call_uuid,accountcode)
+SELECT '9876543210','2025-03-17 12:30:00','2025-03-17 12:30:01','2025-03-17 12:31:01','60',
+       'long-' || pg_catalog.string_agg(pg_catalog.md5(i::text), ''), 'long-' || pg_catalog.string_agg(pg_catalog.md5(i::text), ''), '1001'
+  FROM pg_catalog.generate_series(1, 300) AS i;
+RESET search_path;
 RESET ROLE;
+SELECT left(uuid, 10) AS uuid, length(uuid) AS uuid_length, length(call_uuid) AS call_uuid_length, rating_status, rating_reason, charge
+  FROM balatrix.cdr WHERE uuid LIKE 'long-%';
 SELECT coalesce(uuid, '<' || caller_id_name || '>') AS uuid, rating_status, rating_reason, started_at, answered_at,
        billable_ms, billed_seconds, charge
   FROM balatrix.cdr WHERE uuid LIKE 'h-%' OR uuid = '(NULL)' ORDER BY id;

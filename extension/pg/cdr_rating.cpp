@@ -51,7 +51,14 @@
 #include "settings.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_am_d.h"
+#include "storage/lmgr.h"
 #include "catalog/dependency.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
@@ -159,6 +166,7 @@ struct Plans {
 	Oid ledger_seq = InvalidOid;
 	Oid rates_oid = InvalidOid;
 	Oid accounts_oid = InvalidOid;
+	Oid uuids_oid = InvalidOid;   // cdr_uuids
 };
 Plans plans;
 
@@ -318,6 +326,7 @@ EnsurePlans(Oid schema_oid)
 	plans.ledger_seq = getIdentitySequence(ledger, 1, false);
 	plans.rates_oid = get_relname_relid("rates", schema_oid);
 	plans.accounts_oid = get_relname_relid("accounts", schema_oid);
+	plans.uuids_oid = get_relname_relid("cdr_uuids", schema_oid);
 	plans.schema_oid = schema_oid;
 }
 
@@ -1149,6 +1158,84 @@ PriceJudged(const RowContext *ctx, int64 allowance, RowResult *r)
 	return true;
 }
 
+// ---- dedupe ---------------------------------------------------------------------------------------
+
+// FreeSWITCH uuids are 36 characters. A longer value cannot be a key of cdr_uuids' B-tree beyond
+// about 2,700 bytes (an index row that large is an ERROR, and the insert path must never raise),
+// so anything over this is not deduplicated and the CDR is stored unrated, status invalid.
+constexpr size_t kMaxUuidBytes = 255;
+
+// PG zone: registers a CDR's uuid in cdr_uuids without the executor, in the common case.
+//
+// INSERT ... ON CONFLICT DO NOTHING through SPI cost a third of a bulk load: an executor per row,
+// a pre-check index scan, then the insertion. Here the tuple is inserted speculatively (as the
+// executor's ON CONFLICT does, with a speculative-insertion token) and the unique index entry is
+// added with UNIQUE_CHECK_PARTIAL, which reports a possible conflict instead of waiting or raising.
+// No conflict (every new CDR): the insertion is confirmed and the uuid is registered — one heap
+// insert and one B-tree descent. A possible conflict (a replay, the same uuid twice in one
+// statement, or another transaction inserting it right now): the speculative tuple is killed
+// (dead to everyone at once, as an aborted speculative insertion is) and false is returned, so
+// the caller decides through the SPI statement, which waits for a concurrent inserter and then
+// does nothing (duplicate) or inserts (the other one rolled back).
+//
+// Only for the table as the extension made it: a heap, no triggers, exactly one index (the unique
+// B-tree on uuid), columns (uuid, received_at). Anything else — an operator added an index, say —
+// returns false and the SPI statement does the work, so nothing is ever bypassed.
+bool
+RegisterUuidDirect(const char *uuid_text)
+{
+	Relation heap;
+	Relation index = nullptr;
+	List *indexes;
+	bool usable;
+
+	if (!OidIsValid(plans.uuids_oid))
+		return false;
+	heap = table_open(plans.uuids_oid, RowExclusiveLock);
+	indexes = RelationGetIndexList(heap);
+	usable = heap->rd_rel->relam == HEAP_TABLE_AM_OID && heap->trigdesc == nullptr && !heap->rd_rel->relhasrules &&
+	         RelationGetDescr(heap)->natts == 2 && list_length(indexes) == 1;
+	if (usable) {
+		index = index_open(linitial_oid(indexes), RowExclusiveLock);
+		Form_pg_index form = index->rd_index;
+		usable = form->indisunique && form->indisvalid && form->indisready && form->indislive && form->indnatts == 1 &&
+		         form->indkey.values[0] == 1 && index->rd_rel->relam == BTREE_AM_OID &&
+		         heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) &&
+		         heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr);
+	}
+	list_free(indexes);
+	if (!usable) {
+		if (index != nullptr)
+			index_close(index, RowExclusiveLock);
+		table_close(heap, RowExclusiveLock);
+		return false;
+	}
+
+	Datum values[2] = {CStringGetTextDatum(uuid_text), TimestampTzGetDatum(GetCurrentTransactionStartTimestamp())};
+	bool nulls[2] = {false, false};
+	HeapTuple tuple = heap_form_tuple(RelationGetDescr(heap), values, nulls);
+	// The index stores the value as the heap has it (heap_form_tuple may have made it a short varlena).
+	bool isnull;
+	Datum key = heap_getattr(tuple, 1, RelationGetDescr(heap), &isnull);
+	TransactionId xid = GetCurrentTransactionId();
+	uint32 token = SpeculativeInsertionLockAcquire(xid);
+	bool unique;
+
+	HeapTupleHeaderSetSpeculativeToken(tuple->t_data, token);
+	tuple->t_tableOid = RelationGetRelid(heap);
+	heap_insert(heap, tuple, GetCurrentCommandId(true), HEAP_INSERT_SPECULATIVE, nullptr);
+	unique = index_insert(index, &key, &isnull, &tuple->t_self, heap, UNIQUE_CHECK_PARTIAL, false, BuildIndexInfo(index));
+	if (unique)
+		heap_finish_speculative(heap, &tuple->t_self);
+	else
+		heap_abort_speculative(heap, &tuple->t_self);
+	SpeculativeInsertionLockRelease(xid);
+	heap_freetuple(tuple);
+	index_close(index, NoLock);
+	table_close(heap, NoLock);
+	return unique;
+}
+
 // PG zone, SPI-connected. Fills *r for one CDR; returns false for a duplicate (the row is dropped).
 // Dedupe, the usage row (created when missing, locked) and the money are the trigger's own; judging
 // and pricing are shared with balatrix.rate_cdr.
@@ -1167,9 +1254,13 @@ RateRow(char *const *field, const bool *present, int64 cdr_id, RowResult *r)
 
 	// Dedupe first: a replayed CDR must change nothing, whatever is in it.
 	if (present[IN_UUID]) {
-		Datum args[1] = {CStringGetTextDatum(field[IN_UUID])};
 		outcome = CallCore([&] { read.uuid_usable = !core::CdrFieldMissing(core::CdrField(std::string_view(field[IN_UUID]))); });
-		if (outcome.ok && read.uuid_usable) {
+		if (outcome.ok && read.uuid_usable && strlen(field[IN_UUID]) > kMaxUuidBytes) {
+			SetStatus(r, "invalid", "the uuid is longer than 255 bytes, so the CDR cannot be deduplicated: stored, not billed");
+			return true;
+		}
+		if (outcome.ok && read.uuid_usable && !RegisterUuidDirect(field[IN_UUID])) {
+			Datum args[1] = {CStringGetTextDatum(field[IN_UUID])};
 			rc = SPI_execute_plan(plans.plan[PLAN_DEDUPE], args, nullptr, false, 0);
 			if (rc != SPI_OK_INSERT)
 				elog(ERROR, "balatrix: CDR dedupe failed: %s", SPI_result_code_string(rc));
@@ -1337,27 +1428,25 @@ BALATRIX_PG_FUNCTION(balatrix_tg_cdr_rate)
 	if (present[IN_RATING_STATUS] && strcmp(field[IN_RATING_STATUS], "pending") != 0) {
 		Oid owner = get_role_oid("balatrix_owner", true);
 		if (OidIsValid(owner) && has_privs_of_role(GetOuterUserId(), owner)) {
-			if (SPI_connect() != SPI_OK_CONNECT)
-				elog(ERROR, "balatrix: SPI_connect failed");
+			balatrix::pg::ConnectSpiFixedPath();
 			EnsurePlans(get_func_namespace(fcinfo->flinfo->fn_oid));
-			if (present[IN_UUID] && field[IN_UUID][0] != '\0' && strcmp(field[IN_UUID], "(NULL)") != 0) {
+			if (present[IN_UUID] && field[IN_UUID][0] != '\0' && strcmp(field[IN_UUID], "(NULL)") != 0 &&
+			    strlen(field[IN_UUID]) <= kMaxUuidBytes) {
 				Datum args[1] = {CStringGetTextDatum(field[IN_UUID])};
 				if (SPI_execute_plan(plans.plan[PLAN_DEDUPE], args, nullptr, false, 0) != SPI_OK_INSERT)
 					elog(ERROR, "balatrix: CDR dedupe failed");
 			}
-			SPI_finish();
+			balatrix::pg::FinishSpiFixedPath();
 			return PointerGetDatum(tuple);
 		}
 	}
 
 	memset(&r, 0, sizeof r);
 	r.status = "error";
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "balatrix: SPI_connect failed");
+	balatrix::pg::ConnectSpiFixedPath();
 	EnsurePlans(get_func_namespace(fcinfo->flinfo->fn_oid));
 	keep = RateRow(field, present, cdr_id, &r);
-	if (SPI_finish() != SPI_OK_FINISH)
-		elog(ERROR, "balatrix: SPI_finish failed");
+	balatrix::pg::FinishSpiFixedPath();
 	if (!keep)
 		return PointerGetDatum(nullptr);
 

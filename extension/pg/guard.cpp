@@ -3,6 +3,11 @@
  */
 #include "guard.hpp"
 
+extern "C" {
+#include "catalog/namespace.h"
+#include "executor/spi.h"
+}
+
 namespace balatrix::pg {
 
 namespace {
@@ -18,6 +23,28 @@ CopyText(char *dst, size_t size, const char *src) noexcept
 }
 
 } // namespace
+
+void
+ConnectSpiFixedPath()
+{
+	OverrideSearchPath path;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "balatrix: SPI_connect failed");
+	path.schemas = NIL;
+	path.addCatalog = true;
+	path.addTemp = false;
+	path.generation = 0;
+	PushOverrideSearchPath(&path);
+}
+
+void
+FinishSpiFixedPath()
+{
+	PopOverrideSearchPath();
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "balatrix: SPI_finish failed");
+}
 
 int
 SqlStateOf(core::ErrorCode code)

@@ -52,6 +52,15 @@ struct Outcome {
 	char hint[512];
 };
 
+// SPI for hot functions without a SET search_path clause. A function with SET pays for a GUC nest
+// level on every call (a tenth of a bulk CDR load); balatrix.tg_cdr_rate and balatrix.match_rate
+// instead connect through these, which fix the search path in C for the SPI work only: pg_catalog
+// alone (no pg_temp, no schema of the caller's), the queries naming every relation with its schema.
+// A plan prepared under it always finds the same path again, so it is never re-planned because the
+// caller's search_path differs. An ERROR in between pops the path with the (sub)transaction.
+void ConnectSpiFixedPath();
+void FinishSpiFixedPath();
+
 // The one table from core::ErrorCode to SQLSTATE.
 int SqlStateOf(core::ErrorCode code);
 

@@ -320,10 +320,9 @@ BALATRIX_PG_FUNCTION(balatrix_match_rate)
 		if (!OidIsValid(rates_oid))
 			elog(ERROR, "balatrix: table %s.rates is missing", schema);
 		balatrix::pg::RatingCacheNoteRatesOid(rates_oid);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "balatrix: SPI_connect failed");
+		balatrix::pg::ConnectSpiFixedPath();
 		index = balatrix::pg::RatingCacheGet(plan_id, schema);
-		SPI_finish();
+		balatrix::pg::FinishSpiFixedPath();
 	}
 
 	outcome = CallCore([&]() -> core::Status {

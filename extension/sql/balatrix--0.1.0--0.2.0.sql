@@ -749,8 +749,7 @@ CREATE FUNCTION @extschema@.match_rate(rate_plan uuid, destination text, at time
     OUT destination_e164 text, OUT rate_id bigint, OUT prefix text, OUT rate_per_minute numeric)
     RETURNS record
     AS 'MODULE_PATHNAME', 'balatrix_match_rate'
-    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.match_rate(uuid, text, timestamptz) IS
     'The rate that prices a call from a rate plan to a destination starting at `at`: the destination normalised '
     'to E.164 digits, and the id, prefix and rupees per minute of the rate in force then (longest prefix of the '
@@ -849,8 +848,7 @@ COMMENT ON TABLE @extschema@.cdr_uuids IS
 
 CREATE FUNCTION @extschema@.tg_cdr_rate() RETURNS trigger
     AS 'MODULE_PATHNAME', 'balatrix_tg_cdr_rate'
-    LANGUAGE C SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER;
 COMMENT ON FUNCTION @extschema@.tg_cdr_rate() IS
     'BEFORE INSERT row trigger of cdr: drops a duplicate uuid (returns NULL), reads the FreeSWITCH fields, finds the '
     'account (accountcode = account number or active extension, else an assigned DID = destination_number), its '
@@ -1278,6 +1276,54 @@ COMMENT ON FUNCTION @extschema@.rerate(timestamptz, timestamptz, text) IS
     'Stamps are read in the session''s balatrix.cdr_timezone: use the one the CDRs were inserted with. Returns the '
     'CDRs examined and changed, the ledger entries written and their sum. 22023 when "from" >= "to", P0002 for an '
     'unknown account; 40001 when an account or usage row changed under it (retry).';
+
+-- CDR partition indexes: uuid and call_uuid become hash indexes (a B-tree raised on a value over
+-- ~2,700 bytes, and the CDR insert path must never raise); the (subscription_id, started_at) index
+-- goes (billing reads a subscription's calls through account_id, started_at). Existing partitions
+-- are re-indexed the same way.
+CREATE OR REPLACE FUNCTION @extschema@.create_cdr_partition_indexes(partition regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    rel name := (SELECT relname FROM pg_catalog.pg_class WHERE oid = partition);
+BEGIN
+    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id)', partition, rel || '_pkey');
+    -- uuid and call_uuid are FreeSWITCH's text, of any length: hash indexes (equality look-ups are all
+    -- they serve) hold a value of any size, where a B-tree raises on a row over ~2,700 bytes and the
+    -- CDR insert path must never raise.
+    EXECUTE format('CREATE INDEX %I ON %s USING hash (uuid)', rel || '_uuid_idx', partition);
+    EXECUTE format('CREATE INDEX %I ON %s (account_id, started_at)', rel || '_account_started_idx', partition);
+    EXECUTE format('CREATE INDEX %I ON %s (received_at) WHERE rating_status NOT IN (''rated'', ''skipped'')',
+                   rel || '_unrated_idx', partition);
+    EXECUTE format('CREATE INDEX %I ON %s USING hash (call_uuid) WHERE call_uuid IS NOT NULL',
+                   rel || '_call_uuid_idx', partition);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_cdr_partition_indexes(regclass) IS
+    'Creates the primary key (id) and the indexes of one CDR partition (uuid and call_uuid: hash; account_id, '
+    'started_at: B-tree; the not-yet-rated rows by received_at); used by the install script and by '
+    'create_cdr_partitions, so every partition has the same set.';
+
+DO $reindex$
+DECLARE
+    part record;
+BEGIN
+    FOR part IN
+        SELECT c.oid::regclass AS rel, c.relname, n.nspname
+          FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE i.inhparent = '@extschema@.cdr'::regclass
+    LOOP
+        EXECUTE pg_catalog.format('DROP INDEX IF EXISTS %I.%I, %I.%I, %I.%I',
+            part.nspname, part.relname || '_uuid_idx', part.nspname, part.relname || '_subscription_started_idx',
+            part.nspname, part.relname || '_call_uuid_idx');
+        EXECUTE pg_catalog.format('CREATE INDEX %I ON %s USING hash (uuid)', part.relname || '_uuid_idx', part.rel);
+        EXECUTE pg_catalog.format('CREATE INDEX %I ON %s USING hash (call_uuid) WHERE call_uuid IS NOT NULL',
+                                  part.relname || '_call_uuid_idx', part.rel);
+    END LOOP;
+END
+$reindex$;
 
 -- Partitions made by 0.1.0's create_cdr_partitions need the statement trigger (the row trigger is
 -- cloned to them by CREATE TRIGGER on the parent).

@@ -1224,8 +1224,7 @@ CREATE FUNCTION @extschema@.match_rate(rate_plan uuid, destination text, at time
     OUT destination_e164 text, OUT rate_id bigint, OUT prefix text, OUT rate_per_minute numeric)
     RETURNS record
     AS 'MODULE_PATHNAME', 'balatrix_match_rate'
-    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.match_rate(uuid, text, timestamptz) IS
     'The rate that prices a call from a rate plan to a destination starting at `at`: the destination normalised '
     'to E.164 digits, and the id, prefix and rupees per minute of the rate in force then (longest prefix of the '
@@ -1476,17 +1475,20 @@ DECLARE
     rel name := (SELECT relname FROM pg_catalog.pg_class WHERE oid = partition);
 BEGIN
     EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (id)', partition, rel || '_pkey');
-    EXECUTE format('CREATE INDEX %I ON %s (uuid)', rel || '_uuid_idx', partition);
+    -- uuid and call_uuid are FreeSWITCH's text, of any length: hash indexes (equality look-ups are all
+    -- they serve) hold a value of any size, where a B-tree raises on a row over ~2,700 bytes and the
+    -- CDR insert path must never raise.
+    EXECUTE format('CREATE INDEX %I ON %s USING hash (uuid)', rel || '_uuid_idx', partition);
     EXECUTE format('CREATE INDEX %I ON %s (account_id, started_at)', rel || '_account_started_idx', partition);
-    EXECUTE format('CREATE INDEX %I ON %s (subscription_id, started_at) WHERE subscription_id IS NOT NULL',
-                   rel || '_subscription_started_idx', partition);
     EXECUTE format('CREATE INDEX %I ON %s (received_at) WHERE rating_status NOT IN (''rated'', ''skipped'')',
                    rel || '_unrated_idx', partition);
-    EXECUTE format('CREATE INDEX %I ON %s (call_uuid) WHERE call_uuid IS NOT NULL', rel || '_call_uuid_idx', partition);
+    EXECUTE format('CREATE INDEX %I ON %s USING hash (call_uuid) WHERE call_uuid IS NOT NULL',
+                   rel || '_call_uuid_idx', partition);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.create_cdr_partition_indexes(regclass) IS
-    'Creates the primary key (id) and the indexes of one CDR partition; used by the install script and by '
+    'Creates the primary key (id) and the indexes of one CDR partition (uuid and call_uuid: hash; account_id, '
+    'started_at: B-tree; the not-yet-rated rows by received_at); used by the install script and by '
     'create_cdr_partitions, so every partition has the same set.';
 
 CREATE TABLE @extschema@.cdr_default PARTITION OF @extschema@.cdr DEFAULT;
@@ -1963,8 +1965,7 @@ COMMENT ON TABLE @extschema@.cdr_uuids IS
 
 CREATE FUNCTION @extschema@.tg_cdr_rate() RETURNS trigger
     AS 'MODULE_PATHNAME', 'balatrix_tg_cdr_rate'
-    LANGUAGE C SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER;
 COMMENT ON FUNCTION @extschema@.tg_cdr_rate() IS
     'BEFORE INSERT row trigger of cdr: drops a duplicate uuid (returns NULL), reads the FreeSWITCH fields, finds the '
     'account (accountcode = account number or active extension, else an assigned DID = destination_number), its '

@@ -4,6 +4,9 @@
 # balatrix_ingest, all charged to ONE prepaid account (its subscription's allowance is 0). The final
 # balance must be the opening balance minus the sum of the charges exactly, with no lost update, no
 # deadlock and no error; every CDR gets its own ledger row; balatrix.check_ledger() is empty.
+# Then replays racing each other: 4 connections insert the same 500 uuids at once (each its own
+# autocommit statement, in a different order per connection), so the dedupe meets uuids another
+# session is inserting right now: exactly 500 CDRs are stored and charged once, and nothing raises.
 #
 # Ledger rows cannot be deleted, so everything happens in a database this test creates and drops.
 #
@@ -44,7 +47,7 @@ is() { # is <got> <expected> <description>
 	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3" "got:      $1"$'\n'"expected: $2"; fi
 }
 
-echo "1..10"
+echo "1..14"
 
 if ! command -v pgbench >/dev/null; then
 	echo "Bail out! pgbench not found (Debian: postgresql-15 / postgresql-client)"
@@ -121,5 +124,28 @@ is "$(as_postgres -d "$DB" -c "SELECT count(*) FROM (SELECT balance_after, amoun
 	"0" "the ledger's balance_after chain is unbroken"
 is "$(as_postgres -d "$DB" -c "SELECT call_count || '|' || overage_seconds || '|' || overage_charge FROM balatrix.subscription_usage")" \
 	"$TOTAL|$((TOTAL * 120))|$(printf '%.4f' "$EXPECTED_SUM")" "usage counters: $TOTAL calls, $((TOTAL * 120)) s and ₹$EXPECTED_SUM of overage"
+
+# Racing replays: the same 500 uuids from 4 connections at once, each in its own order.
+DUPS=500
+for c in 1 2 3 4; do
+	seq 1 $DUPS | shuf --random-source=<(yes "$c") |
+		sed "s/.*/INSERT INTO balatrix.cdr (destination_number,start_stamp,answer_stamp,end_stamp,billmsec,uuid,accountcode) VALUES ('9876543210','2025-03-15 10:00:00','2025-03-15 10:00:01','2025-03-15 10:01:02','61000','race-&','CONC1');/" \
+		>"$WORK/race$c.sql"
+done
+pids=()
+for c in 1 2 3 4; do
+	PGOPTIONS='-c balatrix.cdr_timezone=Europe/Berlin' psql -X -q -v ON_ERROR_STOP=1 -h "$HOST" -p "$PORT" -U balatrix_ingest \
+		-d "$DB" -f "$WORK/race$c.sql" >"$WORK/race$c.out" 2>&1 &
+	pids+=($!)
+done
+race_rc=0
+for p in "${pids[@]}"; do wait "$p" || race_rc=1; done
+ok $race_rc "4 connections x the same $DUPS uuids: every INSERT succeeded" "$(cat "$WORK"/race*.out)"
+is "$(as_postgres -d "$DB" -c "SELECT count(*) || '|' || count(DISTINCT uuid) || '|' || count(*) FILTER (WHERE charge = 3.98) FROM balatrix.cdr WHERE uuid LIKE 'race-%'")" \
+	"$DUPS|$DUPS|$DUPS" "exactly $DUPS racing CDRs stored, each once, each charged ₹3.9800"
+RACE_BALANCE=$(echo "$EXPECTED_BALANCE - $DUPS * 3.98" | bc)
+is "$(as_postgres -d "$DB" -c "SELECT balance FROM balatrix.accounts WHERE account_number = 'CONC1'")" \
+	"$(printf '%.4f' "$RACE_BALANCE")" "balance = $EXPECTED_BALANCE - $DUPS x 3.98 = $RACE_BALANCE: each racing CDR charged once"
+is "$(as_postgres -d "$DB" -c "SELECT count(*) FROM balatrix.check_ledger()")" "0" "balatrix.check_ledger() is empty after the race"
 
 [ "$failed" -eq 0 ]
