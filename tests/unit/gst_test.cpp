@@ -1,9 +1,13 @@
 /*
- * Unit tests: GSTIN validation and the GST State / UT table (extension/core/src/gst.cpp).
+ * Unit tests: GSTIN validation, the GST State / UT table, and the tax arithmetic — regime, SAC
+ * rates, per-line tax heads, invoice totals with round-off, B2B / B2C and GSTR-1 sections
+ * (extension/core/src/gst.cpp).
  *
  * Every expected value below is transcribed from reference/gst-payments.md §1.5 (GSTIN vectors, check
- * character algorithm) and §1.6 (State / UT codes), or computed by the independent oracle in this
- * file (IndependentCheckCharacter / IndependentlyValid), never by the code under test.
+ * character algorithm), §1.6 (State / UT codes), §1.9 (computation vectors) and seed-original.md §10
+ * (T13, T14, T15, T17), worked out by hand in the comments next to it, or computed by an independent
+ * oracle in this file (IndependentCheckCharacter / IndependentlyValid, the SAC regex), never by the
+ * code under test.
  */
 #include "balatrix/core/gst.hpp"
 
@@ -13,6 +17,7 @@
 #include <cctype>
 #include <cstddef>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <random>
 #include <regex>
@@ -682,6 +687,782 @@ TEST(GstStates, UnknownCodesAreNotFound)
 		SCOPED_TRACE(code);
 		EXPECT_EQ(FindGstState(code), nullptr);
 	}
+}
+
+// =============================================================================================
+// Tax computation
+// =============================================================================================
+
+// "399.00" -> 3990000 Amount4; "2,50,000.01" (Indian grouping) and "-0.05" too. A test-local reader
+// of rupee literals with exactly two decimals, so the tables read like the references. Anything
+// else is a typo in a table and fails the test.
+Amount4
+Rs(std::string_view text)
+{
+	bool negative = !text.empty() && text.front() == '-';
+	if (negative)
+		text.remove_prefix(1);
+	std::size_t dot = text.find('.');
+	if (dot == std::string_view::npos || text.size() - dot != 3 || dot == 0) {
+		ADD_FAILURE() << "bad rupee literal " << text;
+		return 0;
+	}
+	Amount4 paise = 0;
+	for (char c : text) {
+		if (c == ',' || c == '.')
+			continue;
+		if (c < '0' || c > '9') {
+			ADD_FAILURE() << "bad rupee literal " << text;
+			return 0;
+		}
+		paise = paise * 10 + (c - '0');
+	}
+	return (negative ? -paise : paise) * 100;
+}
+
+const char *
+Name(GstFault fault)
+{
+	switch (fault) {
+	case GstFault::kOk:
+		return "kOk";
+	case GstFault::kBadCurrency:
+		return "kBadCurrency";
+	case GstFault::kUnknownSupplierState:
+		return "kUnknownSupplierState";
+	case GstFault::kUnknownPlaceOfSupply:
+		return "kUnknownPlaceOfSupply";
+	case GstFault::kBadSac:
+		return "kBadSac";
+	case GstFault::kUnknownSac:
+		return "kUnknownSac";
+	case GstFault::kBadRate:
+		return "kBadRate";
+	case GstFault::kNotPaise:
+		return "kNotPaise";
+	case GstFault::kOutOfRange:
+		return "kOutOfRange";
+	case GstFault::kMixedLevies:
+		return "kMixedLevies";
+	}
+	return "?";
+}
+
+const char *
+Name(TaxRegime regime)
+{
+	switch (regime) {
+	case TaxRegime::kNoTax:
+		return "kNoTax";
+	case TaxRegime::kCgstSgst:
+		return "kCgstSgst";
+	case TaxRegime::kCgstUtgst:
+		return "kCgstUtgst";
+	case TaxRegime::kIgst:
+		return "kIgst";
+	}
+	return "?";
+}
+
+TEST(RsHelper, ReadsRupeeLiterals)
+{
+	// The helper itself, against values written as integers.
+	EXPECT_EQ(Rs("399.00"), 3990000);
+	EXPECT_EQ(Rs("0.05"), 500);
+	EXPECT_EQ(Rs("-448.50"), -4485000);
+	EXPECT_EQ(Rs("2,50,000.01"), 2500000100);
+}
+
+// ---- tax regime ---------------------------------------------------------------------------------
+
+struct RegimeCase {
+	const char *why;
+	int supplier;
+	int place_of_supply;
+	bool tax_exempt;
+	const char *currency;
+	GstFault fault;
+	TaxRegime regime;
+};
+
+TEST(DetermineTaxRegime, BySupplierStateAndPlaceOfSupply)
+{
+	constexpr GstFault ok = GstFault::kOk;
+	constexpr TaxRegime none = TaxRegime::kNoTax;
+	constexpr TaxRegime sgst = TaxRegime::kCgstSgst;
+	constexpr TaxRegime utgst = TaxRegime::kCgstUtgst;
+	constexpr TaxRegime igst = TaxRegime::kIgst;
+	const RegimeCase cases[] = {
+		{"T17: Karnataka supplier, Karnataka customer", 29, 29, false, "INR", ok, sgst},
+		{"T17: Karnataka supplier, Maharashtra customer", 29, 27, false, "INR", ok, igst},
+		{"Maharashtra to Karnataka", 27, 29, false, "INR", ok, igst},
+		{"Delhi has a legislature: SGST", 7, 7, false, "INR", ok, sgst},
+		{"Puducherry has a legislature: SGST", 34, 34, false, "INR", ok, sgst},
+		{"Jammu and Kashmir has a legislature: SGST", 1, 1, false, "INR", ok, sgst},
+		{"Chandigarh: UTGST", 4, 4, false, "INR", ok, utgst},
+		{"Ladakh: UTGST", 38, 38, false, "INR", ok, utgst},
+		{"Dadra and Nagar Haveli and Daman and Diu: UTGST", 26, 26, false, "INR", ok, utgst},
+		{"Lakshadweep: UTGST", 31, 31, false, "INR", ok, utgst},
+		{"Andaman and Nicobar: UTGST", 35, 35, false, "INR", ok, utgst},
+		{"Other Territory: UTGST", 97, 97, false, "INR", ok, utgst},
+		{"legacy Daman and Diu: UTGST", 25, 25, false, "INR", ok, utgst},
+		{"Chandigarh to Ladakh is inter-State (§1.2)", 4, 38, false, "INR", ok, igst},
+		{"Karnataka to Delhi", 29, 7, false, "INR", ok, igst},
+		{"Karnataka to the legacy undivided Andhra code 28 is inter-State", 29, 28, false, "INR", ok, igst},
+		{"Telangana to Andhra Pradesh", 36, 37, false, "INR", ok, igst},
+		{"export (place of supply 96): IGST", 29, 96, false, "INR", ok, igst},
+		{"tax-exempt recipient", 29, 29, true, "INR", ok, none},
+		{"tax-exempt, inter-State", 29, 27, true, "INR", ok, none},
+		{"tax-exempt: State codes not consulted", 0, 0, true, "INR", ok, none},
+		{"USD supply: no GST (PRODUCT §4)", 29, 29, false, "USD", ok, none},
+		{"EUR supply to a foreign customer without a State", 29, 0, false, "EUR", ok, none},
+		{"place of supply 99 (Centre Jurisdiction)", 29, 99, false, "INR", GstFault::kUnknownPlaceOfSupply, none},
+		{"place of supply 0", 29, 0, false, "INR", GstFault::kUnknownPlaceOfSupply, none},
+		{"place of supply 39", 29, 39, false, "INR", GstFault::kUnknownPlaceOfSupply, none},
+		{"place of supply 98", 29, 98, false, "INR", GstFault::kUnknownPlaceOfSupply, none},
+		{"place of supply -29", 29, -29, false, "INR", GstFault::kUnknownPlaceOfSupply, none},
+		{"place of supply 129", 29, 129, false, "INR", GstFault::kUnknownPlaceOfSupply, none},
+		{"supplier 96 cannot be registered", 96, 29, false, "INR", GstFault::kUnknownSupplierState, none},
+		{"supplier 99", 99, 29, false, "INR", GstFault::kUnknownSupplierState, none},
+		{"supplier 0", 0, 29, false, "INR", GstFault::kUnknownSupplierState, none},
+		{"supplier 39", 39, 39, false, "INR", GstFault::kUnknownSupplierState, none},
+		{"both codes bad: the supplier is reported", 0, 0, false, "INR", GstFault::kUnknownSupplierState, none},
+		{"lower-case currency", 29, 29, false, "inr", GstFault::kBadCurrency, none},
+		{"bad currency beats exemption", 29, 29, true, "inr", GstFault::kBadCurrency, none},
+		{"empty currency", 29, 29, false, "", GstFault::kBadCurrency, none},
+		{"two letters", 29, 29, false, "IN", GstFault::kBadCurrency, none},
+		{"four letters", 29, 29, false, "INRR", GstFault::kBadCurrency, none},
+		{"a digit", 29, 29, false, "IN1", GstFault::kBadCurrency, none},
+		{"a space", 29, 29, false, "IN ", GstFault::kBadCurrency, none},
+	};
+	for (const RegimeCase &c : cases) {
+		SCOPED_TRACE(c.why);
+		TaxRegimeDecision decision = DetermineTaxRegime(c.supplier, c.place_of_supply, c.tax_exempt, c.currency);
+		EXPECT_EQ(decision.fault, c.fault) << Name(decision.fault);
+		EXPECT_EQ(decision.regime, c.regime) << Name(decision.regime);
+	}
+}
+
+TEST(DetermineTaxRegime, EveryPairOfTableCodes)
+{
+	// Same registration code -> that code's levy; different codes -> IGST; 99 never a place of
+	// supply; 96 never a supplier. Checked over the whole §1.6 table (kExpectedStates above).
+	for (const ExpectedState &supplier : kExpectedStates) {
+		for (const ExpectedState &place : kExpectedStates) {
+			SCOPED_TRACE(std::to_string(supplier.code) + " -> " + std::to_string(place.code));
+			TaxRegimeDecision decision = DetermineTaxRegime(supplier.code, place.code, false, "INR");
+			if (!supplier.gstin_prefix) {
+				EXPECT_EQ(decision.fault, GstFault::kUnknownSupplierState);
+			} else if (place.code == 99) {
+				EXPECT_EQ(decision.fault, GstFault::kUnknownPlaceOfSupply);
+			} else if (supplier.code != place.code) {
+				EXPECT_EQ(decision.fault, GstFault::kOk);
+				EXPECT_EQ(decision.regime, TaxRegime::kIgst);
+			} else {
+				EXPECT_EQ(decision.fault, GstFault::kOk);
+				EXPECT_EQ(decision.regime, place.levy == U ? TaxRegime::kCgstUtgst : TaxRegime::kCgstSgst);
+			}
+		}
+	}
+}
+
+// ---- SAC and rates ------------------------------------------------------------------------------
+
+TEST(GstRateForSac, TelecomSacsAreEighteenPercent)
+{
+	const char *eighteen[] = {
+		"9984",                                                           // the heading
+		"998411",   "998412",   "998413",   "998414", "998415", "998419", // group 99841
+		"998421",   "998422",   "998423",   "998424", "998429",           // group 99842
+		"99841300", "99841200", "99842299",                               // 8 digits: their 6-digit group
+	};
+	for (const char *sac : eighteen) {
+		SCOPED_TRACE(sac);
+		GstRateLookup lookup = GstRateForSac(sac);
+		EXPECT_EQ(lookup.fault, GstFault::kOk) << Name(lookup.fault);
+		EXPECT_EQ(lookup.rate_bp, 1800);
+	}
+	const char *unknown[] = {
+		"998431",                       // on-line text content: an e-book is taxed lower (§1.1 item (i))
+		"998432", "998439",   "998461", // content, broadcasting: left to explicit rates
+		"998416", "998420",   "998410",   "998400", "998499", "9985",     "9983",
+		"998511", "99843100", "99841600", "9900",   "990000", "99999999",
+	};
+	for (const char *sac : unknown) {
+		SCOPED_TRACE(sac);
+		GstRateLookup lookup = GstRateForSac(sac);
+		EXPECT_EQ(lookup.fault, GstFault::kUnknownSac) << Name(lookup.fault);
+		EXPECT_EQ(lookup.rate_bp, 0);
+	}
+	const char *malformed[] = {
+		"",        "99",
+		"998",     "99841",
+		"9984123", "998412345",
+		"8984",    "12345678",
+		"998a12",  " 998412",
+		"998412 ", "9984-12",
+		"99 84",   "\xef\xbc\x99\xef\xbc\x99\xef\xbc\x98\xef\xbc\x94", // full-width digits
+	};
+	for (const char *sac : malformed) {
+		SCOPED_TRACE(sac);
+		EXPECT_EQ(GstRateForSac(sac).fault, GstFault::kBadSac);
+		EXPECT_FALSE(IsWellFormedSac(sac));
+	}
+}
+
+TEST(IsWellFormedSac, AgreesWithTheSqlDomainRegex)
+{
+	// The balatrix.sac domain: '^99[0-9]{2}([0-9]{2}){0,2}$'.
+	static const std::regex kDomain("^99[0-9]{2}([0-9]{2}){0,2}$");
+	std::mt19937 rng(99);
+	const std::string pool = "0123456789989a -";
+	std::uniform_int_distribution<std::size_t> pick(0, pool.size() - 1);
+	std::uniform_int_distribution<int> length(0, 10);
+	int accepted = 0;
+	for (int n = 0; n < 50000; ++n) {
+		std::string sac = (n % 2 == 0) ? "99" : "";
+		int len = length(rng);
+		for (int i = 0; i < len; ++i)
+			sac.push_back(pool[pick(rng)]);
+		bool expected = std::regex_match(sac, kDomain);
+		ASSERT_EQ(IsWellFormedSac(sac), expected) << sac;
+		accepted += expected ? 1 : 0;
+	}
+	EXPECT_GT(accepted, 100); // both outcomes occurred
+}
+
+TEST(CheckGstRate, ZeroToFortyPercent)
+{
+	EXPECT_EQ(CheckGstRate(0), GstFault::kOk);
+	EXPECT_EQ(CheckGstRate(1), GstFault::kOk);
+	EXPECT_EQ(CheckGstRate(500), GstFault::kOk);
+	EXPECT_EQ(CheckGstRate(1800), GstFault::kOk);
+	EXPECT_EQ(CheckGstRate(4000), GstFault::kOk); // invoice_lines.gst_rate BETWEEN 0 AND 40
+	EXPECT_EQ(CheckGstRate(4001), GstFault::kBadRate);
+	EXPECT_EQ(CheckGstRate(-1), GstFault::kBadRate);
+	EXPECT_EQ(CheckGstRate(std::numeric_limits<std::int32_t>::max()), GstFault::kBadRate);
+	EXPECT_EQ(CheckGstRate(std::numeric_limits<std::int32_t>::min()), GstFault::kBadRate);
+}
+
+// ---- per-line tax -------------------------------------------------------------------------------
+
+struct LineTaxCase {
+	const char *why;
+	const char *taxable;
+	std::int32_t rate_bp;
+	const char *half; // CGST and SGST / UTGST of an intra-State line
+	const char *igst; // IGST of an inter-State line
+};
+
+// gst-payments.md §1.9 and seed-original.md §10, each head rounded half-up to paise on its own.
+const LineTaxCase kLineTaxCases[] = {
+	{"§1.9 399.00: 35.91 each, IGST 71.82", "399.00", 1800, "35.91", "71.82"},
+	{"§1.9 999.00 (T2)", "999.00", 1800, "89.91", "179.82"},
+	{"§1.9 123.45: 11.1105 -> 11.11, 22.221 -> 22.22", "123.45", 1800, "11.11", "22.22"},
+	{"§1.9 1.00", "1.00", 1800, "0.09", "0.18"},
+	{"§1.9 0.05: 0.0045 -> 0.00, but 0.009 -> 0.01", "0.05", 1800, "0.00", "0.01"},
+	{"§1.9 2500.00", "2500.00", 1800, "225.00", "450.00"},
+	{"T13 1000.00: 90.00 each, IGST 180.00", "1000.00", 1800, "90.00", "180.00"},
+	{"T14 448.50: 40.365 -> 40.37 each, IGST 80.73 exactly", "448.50", 1800, "40.37", "80.73"},
+	{"T17 Starter 349.00: 31.41 each, IGST 62.82", "349.00", 1800, "31.41", "62.82"},
+	{"T3 Call Center 4999.00", "4999.00", 1800, "449.91", "899.82"},
+	{"T8 quarterly Starter 1047.00: 94.23 each, IGST 188.46", "1047.00", 1800, "94.23", "188.46"},
+	{"T15 overage 99.50: 8.955 -> 8.96 each, IGST 17.91 exactly", "99.50", 1800, "8.96", "17.91"},
+	{"zero", "0.00", 1800, "0.00", "0.00"},
+	{"one paisa: 0.0009 / 0.0018", "0.01", 1800, "0.00", "0.00"},
+	{"three paise: 0.0027 -> 0.00, 0.0054 -> 0.01", "0.03", 1800, "0.00", "0.01"},
+	{"credit -448.50: symmetric, -40.365 -> -40.37", "-448.50", 1800, "-40.37", "-80.73"},
+	{"credit -0.05: -0.0045 -> 0.00, -0.009 -> -0.01", "-0.05", 1800, "0.00", "-0.01"},
+	{"credit -174.50 (T24 unused part)", "-174.50", 1800, "-15.71", "-31.41"},
+	{"5 %: 2.5 % of 123.45 = 3.08625 -> 3.09; 6.1725 -> 6.17", "123.45", 500, "3.09", "6.17"},
+	{"28 %: 14 % of 999 = 139.86", "999.00", 2800, "139.86", "279.72"},
+	{"40 % on 0.05: 0.01 each, 0.02", "0.05", 4000, "0.01", "0.02"},
+	{"0.01 %: 0.005 % of 2500 = 0.125 -> 0.13 (an exact half rounds up)", "2500.00", 1, "0.13", "0.25"},
+	{"one rounding: 0.005 % of 99.00 = 0.00495 -> 0.00, where 0.0050 -> 0.01 would be two; IGST 0.0099", "99.00", 1,
+     "0.00", "0.01"},
+	{"0 %", "2500.00", 0, "0.00", "0.00"},
+	{"the largest invoice amount: 9 % of 999999999999.99 = 89999999999.9991", "999,999,999,999.99", 1800,
+     "90,000,000,000.00", "180,000,000,000.00"},
+	{"the most negative", "-999,999,999,999.99", 1800, "-90,000,000,000.00", "-180,000,000,000.00"},
+};
+
+TEST(ComputeLineTax, EachHeadRoundedToPaiseOnItsOwn)
+{
+	for (const LineTaxCase &c : kLineTaxCases) {
+		SCOPED_TRACE(c.why);
+		const Amount4 taxable = Rs(c.taxable);
+
+		LineTax intra = ComputeLineTax(taxable, c.rate_bp, TaxRegime::kCgstSgst);
+		EXPECT_EQ(intra.fault, GstFault::kOk) << Name(intra.fault);
+		EXPECT_EQ(intra.tax.cgst, Rs(c.half));
+		EXPECT_EQ(intra.tax.sgst, Rs(c.half));
+		EXPECT_EQ(intra.tax.utgst, 0);
+		EXPECT_EQ(intra.tax.igst, 0);
+		EXPECT_EQ(intra.tax.Total(), 2 * Rs(c.half));
+
+		LineTax ut = ComputeLineTax(taxable, c.rate_bp, TaxRegime::kCgstUtgst);
+		EXPECT_EQ(ut.fault, GstFault::kOk) << Name(ut.fault);
+		EXPECT_EQ(ut.tax.cgst, Rs(c.half));
+		EXPECT_EQ(ut.tax.utgst, Rs(c.half));
+		EXPECT_EQ(ut.tax.sgst, 0);
+		EXPECT_EQ(ut.tax.igst, 0);
+
+		LineTax inter = ComputeLineTax(taxable, c.rate_bp, TaxRegime::kIgst);
+		EXPECT_EQ(inter.fault, GstFault::kOk) << Name(inter.fault);
+		EXPECT_EQ(inter.tax.igst, Rs(c.igst));
+		EXPECT_EQ(inter.tax.cgst, 0);
+		EXPECT_EQ(inter.tax.sgst, 0);
+		EXPECT_EQ(inter.tax.utgst, 0);
+		EXPECT_EQ(inter.tax.Total(), Rs(c.igst));
+
+		LineTax none = ComputeLineTax(taxable, c.rate_bp, TaxRegime::kNoTax);
+		EXPECT_EQ(none.fault, GstFault::kOk);
+		EXPECT_EQ(none.tax.Total(), 0);
+
+		// A credit is the exact negation of the charge.
+		LineTax negated = ComputeLineTax(-taxable, c.rate_bp, TaxRegime::kCgstSgst);
+		EXPECT_EQ(negated.tax.cgst, -intra.tax.cgst);
+		EXPECT_EQ(negated.tax.sgst, -intra.tax.sgst);
+		EXPECT_EQ(ComputeLineTax(-taxable, c.rate_bp, TaxRegime::kIgst).tax.igst, -inter.tax.igst);
+	}
+}
+
+TEST(ComputeLineTax, T14TotalTaxIsTheSumOfTheRoundedHeads)
+{
+	// seed-original.md T14: the original rounded CGST and SGST to 40.37 each but reported the total
+	// tax as round(40.365 + 40.365) = 80.73, so the printed heads did not add up to the printed total.
+	// Here (PRODUCT §4, §3.6 of the seed) the total is the sum of the rounded heads: 80.74. The
+	// inter-State IGST is 80.73 because 18 % of 448.50 is exactly 80.73: a one-paisa difference between
+	// the regimes that the per-head rounding rule implies, and that the tests pin.
+	LineTax intra = ComputeLineTax(Rs("448.50"), 1800, TaxRegime::kCgstSgst);
+	ASSERT_EQ(intra.fault, GstFault::kOk);
+	EXPECT_EQ(intra.tax.cgst, Rs("40.37"));
+	EXPECT_EQ(intra.tax.sgst, Rs("40.37"));
+	EXPECT_EQ(intra.tax.Total(), Rs("80.74"));
+	EXPECT_NE(intra.tax.Total(), Rs("80.73"));
+	EXPECT_EQ(ComputeLineTax(Rs("448.50"), 1800, TaxRegime::kIgst).tax.Total(), Rs("80.73"));
+}
+
+TEST(ComputeLineTax, Faults)
+{
+	struct Case {
+		const char *why;
+		Amount4 taxable;
+		std::int32_t rate_bp;
+		TaxRegime regime;
+		GstFault fault;
+	};
+	const Case cases[] = {
+		{"rate above 40 %", Rs("100.00"), 4001, TaxRegime::kIgst, GstFault::kBadRate},
+		{"negative rate", Rs("100.00"), -1, TaxRegime::kCgstSgst, GstFault::kBadRate},
+		{"the rate is checked without tax too", Rs("100.00"), 5000, TaxRegime::kNoTax, GstFault::kBadRate},
+		{"taxable not rounded to paise (1.2345)", 12345, 1800, TaxRegime::kIgst, GstFault::kNotPaise},
+		{"one unit below a paisa", 4485001, 1800, TaxRegime::kCgstSgst, GstFault::kNotPaise},
+		{"negative, not paise", -1, 1800, TaxRegime::kCgstSgst, GstFault::kNotPaise},
+		{"not paise, without tax", 1, 1800, TaxRegime::kNoTax, GstFault::kNotPaise},
+		{"one paisa above the invoice range", kMaxInvoiceAmount4 + 100, 1800, TaxRegime::kIgst, GstFault::kOutOfRange},
+		{"one paisa below it", -kMaxInvoiceAmount4 - 100, 1800, TaxRegime::kIgst, GstFault::kOutOfRange},
+		{"int64 max", std::numeric_limits<Amount4>::max(), 1800, TaxRegime::kCgstSgst, GstFault::kOutOfRange},
+		{"int64 min", std::numeric_limits<Amount4>::min(), 1800, TaxRegime::kIgst, GstFault::kOutOfRange},
+	};
+	for (const Case &c : cases) {
+		SCOPED_TRACE(c.why);
+		LineTax tax;
+		ASSERT_NO_THROW(tax = ComputeLineTax(c.taxable, c.rate_bp, c.regime));
+		EXPECT_EQ(tax.fault, c.fault) << Name(tax.fault);
+		EXPECT_EQ(tax.tax.Total(), 0);
+		EXPECT_EQ(tax.tax.cgst, 0);
+		EXPECT_EQ(tax.tax.igst, 0);
+	}
+}
+
+// ---- invoice totals -----------------------------------------------------------------------------
+
+TaxedLine
+Intra(const char *taxable, const char *half)
+{
+	TaxedLine line;
+	line.taxable = Rs(taxable);
+	line.tax.cgst = Rs(half);
+	line.tax.sgst = Rs(half);
+	return line;
+}
+
+TaxedLine
+Inter(const char *taxable, const char *igst)
+{
+	TaxedLine line;
+	line.taxable = Rs(taxable);
+	line.tax.igst = Rs(igst);
+	return line;
+}
+
+TaxedLine
+Untaxed(const char *taxable)
+{
+	TaxedLine line;
+	line.taxable = Rs(taxable);
+	return line;
+}
+
+struct TotalsCase {
+	const char *why;
+	std::vector<TaxedLine> lines;
+	bool round_to_rupee;
+	const char *taxable;
+	const char *cgst;
+	const char *sgst;
+	const char *igst;
+	const char *round_off;
+	const char *total;
+};
+
+TEST(SumInvoiceLines, SumsOfLinesWithOptionalRoundOff)
+{
+	const TotalsCase cases[] = {
+		// §1.9: the total rounded to the rupee (s.170 style) with a round-off.
+		{"§1.9 399 intra, 470.82 -> 471",
+	     {Intra("399.00", "35.91")},
+	     true,
+	     "399.00",
+	     "35.91",
+	     "35.91",
+	     "0.00",
+	     "0.18",
+	     "471.00"},
+		{"§1.9 399 inter", {Inter("399.00", "71.82")}, true, "399.00", "0.00", "0.00", "71.82", "0.18", "471.00"},
+		{"§1.9 999 intra, 1178.82 -> 1179",
+	     {Intra("999.00", "89.91")},
+	     true,
+	     "999.00",
+	     "89.91",
+	     "89.91",
+	     "0.00",
+	     "0.18",
+	     "1,179.00"},
+		{"§1.9 123.45 intra, 145.67 -> 146",
+	     {Intra("123.45", "11.11")},
+	     true,
+	     "123.45",
+	     "11.11",
+	     "11.11",
+	     "0.00",
+	     "0.33",
+	     "146.00"},
+		{"§1.9 123.45 inter", {Inter("123.45", "22.22")}, true, "123.45", "0.00", "0.00", "22.22", "0.33", "146.00"},
+		{"§1.9 1.00 intra, 1.18 -> 1 (round-off negative)",
+	     {Intra("1.00", "0.09")},
+	     true,
+	     "1.00",
+	     "0.09",
+	     "0.09",
+	     "0.00",
+	     "-0.18",
+	     "1.00"},
+		// §1.9 lists 0.05 / 0.06 unrounded; with rounding on, s.170 takes both to 0.
+		{"§1.9 0.05 intra, 0.05 -> 0", {Intra("0.05", "0.00")}, true, "0.05", "0.00", "0.00", "0.00", "-0.05", "0.00"},
+		{"§1.9 0.05 inter, 0.06 -> 0", {Inter("0.05", "0.01")}, true, "0.05", "0.00", "0.00", "0.01", "-0.06", "0.00"},
+		{"§1.9 2500 intra: already whole",
+	     {Intra("2500.00", "225.00")},
+	     true,
+	     "2500.00",
+	     "225.00",
+	     "225.00",
+	     "0.00",
+	     "0.00",
+	     "2950.00"},
+		// The same without rounding: round_off 0, totals to the paisa.
+		{"§1.9 399 intra unrounded",
+	     {Intra("399.00", "35.91")},
+	     false,
+	     "399.00",
+	     "35.91",
+	     "35.91",
+	     "0.00",
+	     "0.00",
+	     "470.82"},
+		{"§1.9 0.05 intra unrounded", {Intra("0.05", "0.00")}, false, "0.05", "0.00", "0.00", "0.00", "0.00", "0.05"},
+		{"§1.9 0.05 inter unrounded", {Inter("0.05", "0.01")}, false, "0.05", "0.00", "0.00", "0.01", "0.00", "0.06"},
+		// Round-off at the half: 50 paise go up (+0.50), 49 go down (-0.49); negatives mirror.
+		{"100.50 -> 101", {Untaxed("100.50")}, true, "100.50", "0.00", "0.00", "0.00", "0.50", "101.00"},
+		{"100.49 -> 100", {Untaxed("100.49")}, true, "100.49", "0.00", "0.00", "0.00", "-0.49", "100.00"},
+		{"-100.50 -> -101", {Untaxed("-100.50")}, true, "-100.50", "0.00", "0.00", "0.00", "-0.50", "-101.00"},
+		{"-100.49 -> -100", {Untaxed("-100.49")}, true, "-100.49", "0.00", "0.00", "0.00", "0.49", "-100.00"},
+		// T15: Starter 349 + overage 50 min × 1.99 = 99.50, each line taxed on its own.
+		{"T15 inter: IGST 62.82 + 17.91 = 80.73, total 529.23",
+	     {Inter("349.00", "62.82"), Inter("99.50", "17.91")},
+	     false,
+	     "448.50",
+	     "0.00",
+	     "0.00",
+	     "80.73",
+	     "0.00",
+	     "529.23"},
+		{"T15 intra: CGST = SGST = 31.41 + 8.96 = 40.37, tax 80.74, total 529.24",
+	     {Intra("349.00", "31.41"), Intra("99.50", "8.96")},
+	     false,
+	     "448.50",
+	     "40.37",
+	     "40.37",
+	     "0.00",
+	     "0.00",
+	     "529.24"},
+		{"T15 intra rounded: 529.24 -> 529",
+	     {Intra("349.00", "31.41"), Intra("99.50", "8.96")},
+	     true,
+	     "448.50",
+	     "40.37",
+	     "40.37",
+	     "0.00",
+	     "-0.24",
+	     "529.00"},
+		// A credit line (a downgrade's unused part) nets against the charge.
+		{"charge and credit",
+	     {Inter("349.00", "62.82"), Inter("-174.50", "-31.41")},
+	     false,
+	     "174.50",
+	     "0.00",
+	     "0.00",
+	     "31.41",
+	     "0.00",
+	     "205.91"},
+		{"more credit than charge: negative total, not judged here",
+	     {Inter("-349.00", "-62.82")},
+	     false,
+	     "-349.00",
+	     "0.00",
+	     "0.00",
+	     "-62.82",
+	     "0.00",
+	     "-411.82"},
+		{"an untaxed line mixes with taxed ones",
+	     {Untaxed("10.00"), Intra("100.00", "9.00")},
+	     false,
+	     "110.00",
+	     "9.00",
+	     "9.00",
+	     "0.00",
+	     "0.00",
+	     "128.00"},
+		{"no lines", {}, true, "0.00", "0.00", "0.00", "0.00", "0.00", "0.00"},
+		{"the largest total",
+	     {Untaxed("999,999,999,999.99")},
+	     false,
+	     "999,999,999,999.99",
+	     "0.00",
+	     "0.00",
+	     "0.00",
+	     "0.00",
+	     "999,999,999,999.99"},
+	};
+	for (const TotalsCase &c : cases) {
+		SCOPED_TRACE(c.why);
+		InvoiceTotalsResult result = SumInvoiceLines(c.lines, c.round_to_rupee);
+		ASSERT_EQ(result.fault, GstFault::kOk) << Name(result.fault);
+		const InvoiceTotals &t = result.totals;
+		EXPECT_EQ(t.taxable, Rs(c.taxable));
+		EXPECT_EQ(t.heads.cgst, Rs(c.cgst));
+		EXPECT_EQ(t.heads.sgst, Rs(c.sgst));
+		EXPECT_EQ(t.heads.utgst, 0);
+		EXPECT_EQ(t.heads.igst, Rs(c.igst));
+		EXPECT_EQ(t.tax, Rs(c.cgst) + Rs(c.sgst) + Rs(c.igst));
+		EXPECT_EQ(t.round_off, Rs(c.round_off));
+		EXPECT_EQ(t.total, Rs(c.total));
+		// The invoices_total_sum CHECK.
+		EXPECT_EQ(t.total, t.taxable + t.tax + t.round_off);
+		EXPECT_LE(t.round_off, Rs("0.50"));
+		EXPECT_GE(t.round_off, Rs("-0.50"));
+	}
+}
+
+TEST(SumInvoiceLines, UtgstHeadsAreSummedToo)
+{
+	TaxedLine a;
+	a.taxable = Rs("349.00");
+	a.tax.cgst = Rs("31.41");
+	a.tax.utgst = Rs("31.41");
+	TaxedLine b;
+	b.taxable = Rs("99.50");
+	b.tax.cgst = Rs("8.96");
+	b.tax.utgst = Rs("8.96");
+	InvoiceTotalsResult result = SumInvoiceLines({a, b}, false);
+	ASSERT_EQ(result.fault, GstFault::kOk);
+	EXPECT_EQ(result.totals.heads.cgst, Rs("40.37"));
+	EXPECT_EQ(result.totals.heads.utgst, Rs("40.37"));
+	EXPECT_EQ(result.totals.heads.sgst, 0);
+	EXPECT_EQ(result.totals.tax, Rs("80.74"));
+	EXPECT_EQ(result.totals.total, Rs("529.24"));
+}
+
+TEST(SumInvoiceLines, Faults)
+{
+	TaxedLine utgst_line;
+	utgst_line.taxable = Rs("100.00");
+	utgst_line.tax.cgst = Rs("9.00");
+	utgst_line.tax.utgst = Rs("9.00");
+	TaxedLine sub_paisa = Untaxed("1.00");
+	sub_paisa.taxable += 1;
+	TaxedLine sub_paisa_head = Inter("1.00", "0.18");
+	sub_paisa_head.tax.igst += 50;
+	TaxedLine huge_tax = Untaxed("1.00");
+	huge_tax.tax.igst = kMaxInvoiceAmount4 + 100;
+	struct Case {
+		const char *why;
+		std::vector<TaxedLine> lines;
+		GstFault fault;
+		std::size_t line;
+	};
+	const Case cases[] = {
+		{"IGST with CGST + SGST",
+	     {Inter("1.00", "0.18"), Untaxed("5.00"), Intra("1.00", "0.09")},
+	     GstFault::kMixedLevies,
+	     2},
+		{"CGST + SGST with IGST", {Intra("1.00", "0.09"), Inter("1.00", "0.18")}, GstFault::kMixedLevies, 1},
+		{"SGST with UTGST", {Intra("100.00", "9.00"), utgst_line}, GstFault::kMixedLevies, 1},
+		{"taxable not in paise", {Untaxed("1.00"), sub_paisa}, GstFault::kNotPaise, 1},
+		{"head not in paise", {sub_paisa_head}, GstFault::kNotPaise, 0},
+		{"a line beyond the range",
+	     {Untaxed("1.00"), Untaxed("1.00"), Untaxed("1,000,000,000,000.00")},
+	     GstFault::kOutOfRange,
+	     2},
+		{"a head beyond the range", {huge_tax}, GstFault::kOutOfRange, 0},
+		{"the running taxable sum leaves the range",
+	     {Untaxed("999,999,999,999.99"), Untaxed("0.01")},
+	     GstFault::kOutOfRange,
+	     1},
+		{"taxable + tax leaves the range", {Inter("999,999,999,999.99", "0.01")}, GstFault::kOutOfRange, 0},
+	};
+	for (const Case &c : cases) {
+		SCOPED_TRACE(c.why);
+		InvoiceTotalsResult result = SumInvoiceLines(c.lines, true);
+		EXPECT_EQ(result.fault, c.fault) << Name(result.fault);
+		EXPECT_EQ(result.line, c.line);
+		EXPECT_EQ(result.totals.total, 0);
+		EXPECT_EQ(result.totals.taxable, 0);
+	}
+}
+
+TEST(SumInvoiceLines, PerLineRoundingAgainstTheTaxOfTheTotal)
+{
+	// Ten lines of 0.05, intra-State: each head of each line is 0.0045 -> 0.00, so the invoice
+	// carries no tax although 9 % of the taxable total 0.50 is 0.045 -> 0.05. Per-line rounding is the
+	// rule (PRODUCT §4: each line carries its own tax; totals are sums of lines).
+	std::vector<TaxedLine> lines;
+	for (int i = 0; i < 10; ++i) {
+		LineTax tax = ComputeLineTax(Rs("0.05"), 1800, TaxRegime::kCgstSgst);
+		ASSERT_EQ(tax.fault, GstFault::kOk);
+		lines.push_back(TaxedLine{Rs("0.05"), tax.tax});
+	}
+	InvoiceTotalsResult result = SumInvoiceLines(lines, false);
+	ASSERT_EQ(result.fault, GstFault::kOk);
+	EXPECT_EQ(result.totals.taxable, Rs("0.50"));
+	EXPECT_EQ(result.totals.tax, 0);
+	EXPECT_EQ(result.totals.total, Rs("0.50"));
+}
+
+// ---- fault messages and codes ---------------------------------------------------------------------
+
+TEST(GstFaultMessage, EveryFaultHasItsOwnMessageAndCode)
+{
+	const GstFault faults[] = {
+		GstFault::kOk,
+		GstFault::kBadCurrency,
+		GstFault::kUnknownSupplierState,
+		GstFault::kUnknownPlaceOfSupply,
+		GstFault::kBadSac,
+		GstFault::kUnknownSac,
+		GstFault::kBadRate,
+		GstFault::kNotPaise,
+		GstFault::kOutOfRange,
+		GstFault::kMixedLevies,
+	};
+	std::set<std::string> messages;
+	for (GstFault fault : faults) {
+		SCOPED_TRACE(Name(fault));
+		const char *message = GstFaultMessage(fault);
+		ASSERT_NE(message, nullptr);
+		EXPECT_FALSE(std::string(message).empty());
+		messages.insert(message);
+		const ErrorCode expected = fault == GstFault::kOk           ? ErrorCode::kInternal
+		                           : fault == GstFault::kOutOfRange ? ErrorCode::kOutOfRange
+		                                                            : ErrorCode::kInvalidParameter;
+		EXPECT_EQ(GstFaultErrorCode(fault), expected);
+	}
+	EXPECT_EQ(messages.size(), std::size(faults));
+}
+
+// ---- B2B / B2C and GSTR-1 -----------------------------------------------------------------------
+
+TEST(ClassifyRecipient, ValidGstinIsB2b)
+{
+	EXPECT_EQ(ClassifyRecipient("29AAACI1681G1ZL"), RecipientKind::kB2b);     // Indian Oil, Karnataka (§1.5)
+	EXPECT_EQ(ClassifyRecipient("  27aapfu0939f1zv\t"), RecipientKind::kB2b); // normalised as CheckGstin does
+	EXPECT_EQ(ClassifyRecipient(""), RecipientKind::kB2c);
+	EXPECT_EQ(ClassifyRecipient("   "), RecipientKind::kB2c);
+	EXPECT_EQ(ClassifyRecipient("not a gstin"), RecipientKind::kB2c);
+	EXPECT_EQ(ClassifyRecipient("29AAACI1681G1Z"), RecipientKind::kB2c); // 14 characters
+	// Wrong check character (L is right): B2C when verified, B2B for sandbox GSTINs.
+	EXPECT_EQ(ClassifyRecipient("29AAACI1681G1ZM"), RecipientKind::kB2c);
+	EXPECT_EQ(ClassifyRecipient("29AAACI1681G1ZM", false), RecipientKind::kB2b);
+}
+
+TEST(B2cLargeThreshold, LoweredOnTheFirstOfAugust2024)
+{
+	// gst-payments.md §1.8: ₹1 lakh from 1-Aug-2024 (Notification 12/2024-CT), ₹2.5 lakh before.
+	EXPECT_EQ(B2cLargeThreshold(*Date::FromYmd(2024, 7, 31)), Rs("2,50,000.00"));
+	EXPECT_EQ(B2cLargeThreshold(*Date::FromYmd(2024, 8, 1)), Rs("1,00,000.00"));
+	EXPECT_EQ(B2cLargeThreshold(*Date::FromYmd(2017, 7, 1)), Rs("2,50,000.00"));
+	EXPECT_EQ(B2cLargeThreshold(*Date::FromYmd(2023, 12, 31)), Rs("2,50,000.00"));
+	EXPECT_EQ(B2cLargeThreshold(*Date::FromYmd(2025, 1, 1)), Rs("1,00,000.00"));
+	EXPECT_EQ(B2cLargeThreshold(*Date::FromYmd(2026, 3, 31)), Rs("1,00,000.00"));
+}
+
+TEST(ClassifyGstr1, SectionOfAnInvoice)
+{
+	constexpr RecipientKind B2B = RecipientKind::kB2b;
+	constexpr RecipientKind B2C = RecipientKind::kB2c;
+	const Date before = *Date::FromYmd(2024, 7, 31);
+	const Date after = *Date::FromYmd(2024, 8, 1);
+	struct Case {
+		const char *why;
+		RecipientKind recipient;
+		TaxRegime regime;
+		int pos;
+		const char *value;
+		Date date;
+		Gstr1Section section;
+	};
+	const Case cases[] = {
+		{"B2B intra", B2B, TaxRegime::kCgstSgst, 29, "411.82", after, Gstr1Section::kB2b},
+		{"B2B inter, large", B2B, TaxRegime::kIgst, 27, "5,00,000.00", after, Gstr1Section::kB2b},
+		{"B2C inter, old threshold, exactly 2.5 lakh: not more", B2C, TaxRegime::kIgst, 27, "2,50,000.00", before,
+	     Gstr1Section::kB2cs},
+		{"B2C inter, old threshold, one paisa more", B2C, TaxRegime::kIgst, 27, "2,50,000.01", before,
+	     Gstr1Section::kB2cl},
+		{"B2C inter, 2 lakh before August 2024", B2C, TaxRegime::kIgst, 27, "2,00,000.00", before, Gstr1Section::kB2cs},
+		{"B2C inter, 2 lakh from August 2024", B2C, TaxRegime::kIgst, 27, "2,00,000.00", after, Gstr1Section::kB2cl},
+		{"B2C inter, exactly 1 lakh: not more", B2C, TaxRegime::kIgst, 27, "1,00,000.00", after, Gstr1Section::kB2cs},
+		{"B2C inter, 1 lakh and a paisa", B2C, TaxRegime::kIgst, 27, "1,00,000.01", after, Gstr1Section::kB2cl},
+		{"B2C inter, small", B2C, TaxRegime::kIgst, 27, "411.82", after, Gstr1Section::kB2cs},
+		{"B2C intra, large: b2cs whatever the value", B2C, TaxRegime::kCgstSgst, 29, "50,00,000.00", after,
+	     Gstr1Section::kB2cs},
+		{"B2C intra UTGST, large", B2C, TaxRegime::kCgstUtgst, 4, "50,00,000.00", after, Gstr1Section::kB2cs},
+		{"export, B2C", B2C, TaxRegime::kIgst, 96, "5,00,000.00", after, Gstr1Section::kExp},
+		{"export, B2B", B2B, TaxRegime::kIgst, 96, "100.00", after, Gstr1Section::kExp},
+		{"export in foreign currency", B2C, TaxRegime::kNoTax, 96, "100.00", after, Gstr1Section::kExp},
+		{"tax-exempt B2B", B2B, TaxRegime::kNoTax, 29, "100.00", after, Gstr1Section::kNil},
+		{"tax-exempt B2C inter, large", B2C, TaxRegime::kNoTax, 27, "5,00,000.00", after, Gstr1Section::kNil},
+	};
+	for (const Case &c : cases) {
+		SCOPED_TRACE(c.why);
+		EXPECT_EQ(ClassifyGstr1(c.recipient, c.regime, c.pos, Rs(c.value), c.date), c.section)
+			<< Gstr1SectionName(ClassifyGstr1(c.recipient, c.regime, c.pos, Rs(c.value), c.date));
+	}
+	EXPECT_STREQ(Gstr1SectionName(Gstr1Section::kB2b), "b2b");
+	EXPECT_STREQ(Gstr1SectionName(Gstr1Section::kB2cl), "b2cl");
+	EXPECT_STREQ(Gstr1SectionName(Gstr1Section::kB2cs), "b2cs");
+	EXPECT_STREQ(Gstr1SectionName(Gstr1Section::kExp), "exp");
+	EXPECT_STREQ(Gstr1SectionName(Gstr1Section::kNil), "nil");
 }
 
 } // namespace

@@ -232,5 +232,94 @@ TEST(MulDivRound, PreconditionViolationsAreBugs)
 	EXPECT_THROW(MulDivRound(kInt64Min, -1, 1), std::overflow_error);
 }
 
+// ---- RoundToRupee ----------------------------------------------------------------------------
+
+TEST(RoundToRupee, HalfAwayFromZeroAsSection170)
+{
+	struct Case {
+		Amount4 amount;
+		Amount4 rounded;
+	};
+	const Case cases[] = {
+		// The examples of reference/gst-payments.md §1.4 (CGST Act s.170).
+		{1023000, 1020000},       // 102.30 -> 102
+		{2152355000, 2152360000}, // 2,15,235.50 -> 2,15,236
+		{714900, 710000},         // 71.49 -> 71
+		{715000, 720000},         // 71.50 -> 72
+		{-715000, -720000},       // -71.50 -> -72 (symmetric)
+		{-714900, -710000},       // -71.49 -> -71
+		{4999, 0},                // 0.4999 -> 0
+		{5000, 10000},            // 0.5000 -> 1
+		{-5000, -10000},          // -0.5000 -> -1
+		{0, 0},
+		{4708200, 4710000},         // 470.82 -> 471 (§1.9)
+		{11800, 10000},             // 1.18 -> 1 (§1.9)
+		{kMaxAmount4, kMaxAmount4}, // already whole rupees
+		// 922337203685477.4999 is the largest value whose rounded result is an int64.
+		{9223372036854774999, 9223372036854770000},
+	};
+	for (const Case &c : cases) {
+		SCOPED_TRACE(c.amount);
+		EXPECT_EQ(RoundToRupee(c.amount), c.rounded);
+	}
+}
+
+TEST(RoundToRupee, ResultsBeyondInt64AreBugs)
+{
+	// INT64_MAX = 922337203685477.5807 rounds up to ...478.0000, which is not an int64.
+	EXPECT_THROW(RoundToRupee(kInt64Max), std::overflow_error);
+	EXPECT_THROW(RoundToRupee(kInt64Min), std::overflow_error);
+}
+
+// ---- MulDivRoundToPaise ----------------------------------------------------------------------
+
+TEST(MulDivRoundToPaise, RoundsOnceToPaise)
+{
+	struct Case {
+		Amount4 amount;
+		std::int64_t multiplier;
+		std::int64_t divisor;
+		Amount4 result;
+	};
+	const Case cases[] = {
+		{4485000, 900, 10000, 403700},   // 448.50 × 9 % = 40.365 -> 40.37 (T14)
+		{-4485000, 900, 10000, -403700}, // a credit rounds symmetrically
+		{4485000, 1800, 10000, 807300},  // 448.50 × 18 % = 80.73 exactly
+		{1234500, 900, 10000, 111100},   // 123.45 × 9 % = 11.1105 -> 11.11
+		{500, 1800, 10000, 100},         // 0.05 × 18 % = 0.009 -> 0.01
+		{500, 900, 10000, 0},            // 0.05 × 9 % = 0.0045 -> 0.00
+		// 0.0001 × 49.95 = 0.004995: one rounding gives 0.00. RoundToPaise(MulDivRound(...)) would
+	    // round to 0.0050 first and then to 0.01.
+		{1, 4995, 100, 0},
+		{-1, 4995, 100, 0},
+		{1, 5000, 100, 100}, // exactly 0.0050 -> 0.01
+		{-1, 5000, 100, -100},
+		{3490000, 15, 30, 1745000}, // 349 × 15 / 30 = 174.50 (T24)
+		{9990000, 10, 31, 3222600}, // 999 × 10 / 31 = 322.2580... -> 322.26 (T25)
+		{3490000, 10, 31, 1125800}, // 349 × 10 / 31 = 112.5806... -> 112.58 (T25)
+		{3490000, 48, 5, 33504000}, // 349 × 12 × 0.8 = 3350.40 (T38)
+		{0, 12345, 7, 0},
+		{9000000000000000000, 3, 4, 6750000000000000000}, // product beyond 64 bits
+		// INT64_MAX = 922337203685477.5807 -> ...477.58; INT64_MIN likewise toward -...477.58.
+		{kInt64Max, 1, 1, 9223372036854775800},
+		{kInt64Min, 1, 1, -9223372036854775800},
+	};
+	for (const Case &c : cases) {
+		SCOPED_TRACE(std::to_string(c.amount) + " * " + std::to_string(c.multiplier) + " / " +
+		             std::to_string(c.divisor));
+		EXPECT_EQ(MulDivRoundToPaise(c.amount, c.multiplier, c.divisor), c.result);
+	}
+}
+
+TEST(MulDivRoundToPaise, PreconditionViolationsAreBugs)
+{
+	EXPECT_THROW(MulDivRoundToPaise(1, 1, 0), std::invalid_argument);
+	EXPECT_THROW(MulDivRoundToPaise(1, 1, -1), std::invalid_argument);
+	EXPECT_THROW(MulDivRoundToPaise(kInt64Max, 2, 1), std::overflow_error);
+	EXPECT_THROW(MulDivRoundToPaise(kInt64Min, 2, 1), std::overflow_error);
+	// -INT64_MIN is not an int64, but rounded to paise it is (…775800): no throw.
+	EXPECT_EQ(MulDivRoundToPaise(kInt64Min, -1, 1), 9223372036854775800);
+}
+
 } // namespace
 } // namespace balatrix::core

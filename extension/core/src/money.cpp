@@ -97,6 +97,22 @@ RoundToPaise(Amount4 amount)
 }
 
 Amount4
+RoundToRupee(Amount4 amount)
+{
+	// Unlike RoundToPaise this can overflow: INT64_MAX ends in ...5807, which rounds up past it.
+	constexpr Amount4 kMaxRupees = std::numeric_limits<Amount4>::max() / kAmount4PerUnit;
+	Amount4 rupees = amount / kAmount4PerUnit;
+	Amount4 remainder = amount % kAmount4PerUnit; // same sign as amount
+	if (remainder >= kAmount4PerUnit / 2)
+		++rupees;
+	else if (remainder <= -kAmount4PerUnit / 2)
+		--rupees;
+	if (rupees > kMaxRupees || rupees < -kMaxRupees)
+		throw std::overflow_error("RoundToRupee: the result does not fit in 64 bits");
+	return rupees * kAmount4PerUnit;
+}
+
+Amount4
 MulDivRound(Amount4 numerator, std::int64_t multiplier, std::int64_t divisor)
 {
 	// Violations are bugs in the caller (PriceCall checks its bounds first), hence exceptions.
@@ -113,6 +129,27 @@ MulDivRound(Amount4 numerator, std::int64_t multiplier, std::int64_t divisor)
 	if (quotient > std::numeric_limits<Amount4>::max() || quotient < std::numeric_limits<Amount4>::min())
 		throw std::overflow_error("MulDivRound: the result does not fit in 64 bits");
 	return static_cast<Amount4>(quotient);
+}
+
+Amount4
+MulDivRoundToPaise(Amount4 amount, std::int64_t multiplier, std::int64_t divisor)
+{
+	if (divisor <= 0)
+		throw std::invalid_argument("MulDivRoundToPaise: divisor must be positive");
+	// The quotient is taken in paise: divide by divisor × 100 (at most 2^63 × 100 < 2^70) and round
+	// there, then scale back. |amount × multiplier| <= 2^126 fits in 128 bits.
+	__int128 product = static_cast<__int128>(amount) * multiplier;
+	__int128 scaled_divisor = static_cast<__int128>(divisor) * 100;
+	__int128 paise = product / scaled_divisor;
+	__int128 remainder = product % scaled_divisor; // same sign as product
+	if (remainder < 0)
+		remainder = -remainder;
+	if (2 * remainder >= scaled_divisor)
+		paise += product < 0 ? -1 : 1;
+	__int128 result = paise * 100;
+	if (result > std::numeric_limits<Amount4>::max() || result < std::numeric_limits<Amount4>::min())
+		throw std::overflow_error("MulDivRoundToPaise: the result does not fit in 64 bits");
+	return static_cast<Amount4>(result);
 }
 
 } // namespace balatrix::core

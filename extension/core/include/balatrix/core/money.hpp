@@ -20,6 +20,11 @@ inline constexpr Amount4 kAmount4PerUnit = 10000;
 // The largest magnitude ParseAmount4 accepts and PriceCall produces: ₹900,000,000,000,000.0000
 // (9e18 units, the round figure below INT64_MAX ≈ 9.22e18; the SQL side's numeric(20,4) holds it).
 inline constexpr Amount4 kMaxAmount4 = 900'000'000'000'000 * kAmount4PerUnit;
+// The largest magnitude of an invoice amount (a line's taxable value, a tax head, a total):
+// ₹999,999,999,999.99, what the invoice columns (numeric(14,2)) hold. Invoice arithmetic
+// (gst.hpp, invoice.hpp) reports anything larger as a fault instead of letting PostgreSQL refuse
+// the row later; sums of amounts within it cannot overflow an int64 (2 × 1e16 << 9.2e18).
+inline constexpr Amount4 kMaxInvoiceAmount4 = 99'999'999'999'999 * 100;
 
 // Parses a decimal text with at most 4 fractional digits ("-12.3456", "7", "0.5", "+3.10", and as
 // PostgreSQL's numeric input also ".5" and "5."): exact, or nullopt on anything else (no digit at all,
@@ -34,10 +39,22 @@ std::string FormatAmount4(Amount4 amount);
 // units (a multiple of 100).
 Amount4 RoundToPaise(Amount4 amount);
 
+// Rounds to whole rupees, half away from zero (s.170 CGST Act: 50 paise and more up, less dropped),
+// returned in Amount4 units (a multiple of 10000). Exact for |amount| <= kMaxAmount4; the few int64
+// values beyond ±922,337,203,685,477.5 have no rounded int64 and throw std::overflow_error (a bug).
+Amount4 RoundToRupee(Amount4 amount);
+
 // numerator * multiplier / divisor rounded half away from zero, computed in 128 bits so the product
 // never overflows (|int64 × int64| <= 2^126). Used for rate × seconds / 60. Preconditions (a
 // violation is a bug and throws): divisor > 0 (std::invalid_argument) and a result that fits in
 // int64 (std::overflow_error).
 Amount4 MulDivRound(Amount4 numerator, std::int64_t multiplier, std::int64_t divisor);
+
+// amount * multiplier / divisor rounded ONCE, half away from zero, to paise, returned in Amount4
+// units (a multiple of 100). Not RoundToPaise(MulDivRound(...)): rounding first to 0.0001 and then
+// to 0.01 rounds an exact 0.004950 (49.5 units) up to 0.01, where one rounding gives 0.00. Used for
+// tax heads (taxable × rate), proration (price × days / days) and quantity × unit price. Same
+// preconditions as MulDivRound (divisor > 0, a result within int64; violations throw).
+Amount4 MulDivRoundToPaise(Amount4 amount, std::int64_t multiplier, std::int64_t divisor);
 
 } // namespace balatrix::core
