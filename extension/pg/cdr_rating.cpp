@@ -73,6 +73,7 @@ extern "C" {
 #include "utils/timestamp.h"
 #include "funcapi.h"
 #include "utils/acl.h"
+#include "utils/numeric.h"
 #include "utils/typcache.h"
 #include "utils/uuid.h"
 }
@@ -817,10 +818,9 @@ struct RowResult {
 	bool priced;
 	int64 rate_id;
 	char prefix[24];
-	char rate_per_minute[32];
+	int64 rate_per_minute;   // Amount4
 	int64 billed_seconds, included_seconds;
-	char charge_text[32];
-	int64 charge;
+	int64 charge;            // Amount4
 	int64 overage_seconds;
 	int64 overage_charge;
 	bool has_ledger;
@@ -940,11 +940,10 @@ PriceRow(const core::RateIndex *index, const char *e164, int64 start_us, const R
 	r->priced = true;
 	r->rate_id = primary->id;
 	CopyView(r->prefix, sizeof r->prefix, primary->prefix);
-	CopyView(r->rate_per_minute, sizeof r->rate_per_minute, core::FormatAmount4(primary->rate_per_minute));
+	r->rate_per_minute = primary->rate_per_minute;
 	r->billed_seconds = rated.billed_seconds;
 	r->included_seconds = rated.included_seconds;
 	r->charge = rated.charge;
-	CopyView(r->charge_text, sizeof r->charge_text, core::FormatAmount4(rated.charge));
 	r->overage_seconds = overage_seconds;
 	// The minimum-charge floor and the connect fee are not overage: they go to other_charge.
 	r->overage_charge = overage_charge < rated.charge ? overage_charge : rated.charge;
@@ -960,10 +959,11 @@ FormatAmount(char *dst, size_t size, int64 amount)
 	         (unsigned long long) (magnitude % 10000));
 }
 
+// PG zone: an Amount4 as a numeric of scale 4 (12.3456), built from the integer: no text round trip.
 Datum
-NumericFromText(const char *text)
+NumericFromAmount4(int64 amount)
 {
-	return DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	return NumericGetDatum(int64_div_fast_to_numeric(amount, 4));
 }
 
 Datum
@@ -1476,10 +1476,10 @@ BALATRIX_PG_FUNCTION(balatrix_tg_cdr_rate)
 	set(OUT_DESTINATION_E164, r.has_e164 ? CStringGetTextDatum(r.e164) : (Datum) 0, !r.has_e164);
 	set(OUT_RATE_ID, Int64GetDatum(r.rate_id), !priced);
 	set(OUT_MATCHED_PREFIX, priced ? CStringGetTextDatum(r.prefix) : (Datum) 0, !priced);
-	set(OUT_RATE_PER_MINUTE, priced ? NumericFromText(r.rate_per_minute) : (Datum) 0, !priced);
+	set(OUT_RATE_PER_MINUTE, priced ? NumericFromAmount4(r.rate_per_minute) : (Datum) 0, !priced);
 	set(OUT_BILLED_SECONDS, Int64GetDatum(r.billed_seconds), !priced);
 	set(OUT_INCLUDED_SECONDS, Int64GetDatum(r.included_seconds), !priced);
-	set(OUT_CHARGE, priced ? NumericFromText(r.charge_text) : (Datum) 0, !priced);
+	set(OUT_CHARGE, priced ? NumericFromAmount4(r.charge) : (Datum) 0, !priced);
 	set(OUT_CURRENCY, r.has_account ? CStringGetTextDatum(r.currency) : (Datum) 0, !r.has_account);
 	set(OUT_LEDGER_ID, Int64GetDatum(r.ledger_id), !r.has_ledger);
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, n, repl_cols, repl_values, repl_nulls));
@@ -1654,8 +1654,6 @@ BALATRIX_PG_FUNCTION(balatrix_rate_cdr)
 		values[i] = isnull ? (Datum) 0 : value;
 		nulls[i] = isnull;
 	};
-	char overage[40];
-	FormatAmount(overage, sizeof overage, r.overage_charge);
 	set(0, CStringGetTextDatum(r.status), false);
 	set(1, r.reason[0] != '\0' ? CStringGetTextDatum(r.reason) : (Datum) 0, r.reason[0] == '\0');
 	set(2, r.leg != '\0' ? CStringGetTextDatum(leg) : (Datum) 0, r.leg == '\0');
@@ -1669,13 +1667,13 @@ BALATRIX_PG_FUNCTION(balatrix_rate_cdr)
 	set(10, r.has_e164 ? CStringGetTextDatum(r.e164) : (Datum) 0, !r.has_e164);
 	set(11, Int64GetDatum(r.rate_id), !priced);
 	set(12, priced ? CStringGetTextDatum(r.prefix) : (Datum) 0, !priced);
-	set(13, priced ? NumericFromText(r.rate_per_minute) : (Datum) 0, !priced);
+	set(13, priced ? NumericFromAmount4(r.rate_per_minute) : (Datum) 0, !priced);
 	set(14, Int64GetDatum(r.billed_seconds), !priced);
 	set(15, Int64GetDatum(r.included_seconds), !priced);
-	set(16, priced ? NumericFromText(r.charge_text) : (Datum) 0, !priced);
+	set(16, priced ? NumericFromAmount4(r.charge) : (Datum) 0, !priced);
 	set(17, r.has_account ? CStringGetTextDatum(r.currency) : (Datum) 0, !r.has_account);
 	set(18, Int64GetDatum(r.overage_seconds), !priced);
-	set(19, priced ? NumericFromText(overage) : (Datum) 0, !priced);
+	set(19, priced ? NumericFromAmount4(r.overage_charge) : (Datum) 0, !priced);
 	if (desc->natts != 20)
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("balatrix.rate_cdr: unexpected result type")));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));

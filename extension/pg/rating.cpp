@@ -20,6 +20,7 @@
 #include "rating_cache.hpp"
 
 extern "C" {
+#include "utils/numeric.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -291,7 +292,7 @@ BALATRIX_PG_FUNCTION(balatrix_match_rate)
 	bool nulls[4] = {false, false, false, false};
 	char e164[32];
 	char prefix[32];
-	char rate_per_minute[40];
+	int64 rate_per_minute = 0;   // Amount4
 	int64 rate_id = 0;
 	bool matched = false;
 	balatrix::pg::Outcome outcome;
@@ -334,6 +335,13 @@ BALATRIX_PG_FUNCTION(balatrix_match_rate)
 		std::vector<const core::Rate *> rates = index->Match(number.e164, at + kPgEpochOffsetUs);
 		if (rates.empty())
 			return core::Status::Ok();
+		if (rates.size() == 1 && !rates[0]->band) {   // the usual case: one rate, in force all the time
+			matched = true;
+			rate_id = rates[0]->id;
+			strlcpy(prefix, rates[0]->prefix.c_str(), sizeof prefix);
+			rate_per_minute = rates[0]->rate_per_minute;
+			return core::Status::Ok();
+		}
 		// The rate in force at `at`: price a 1 ms answered call and take its first segment's rate.
 		core::CallToRate call;
 		call.start_us = at + kPgEpochOffsetUs;
@@ -348,7 +356,7 @@ BALATRIX_PG_FUNCTION(balatrix_match_rate)
 				matched = true;
 				rate_id = rate->id;
 				strlcpy(prefix, rate->prefix.c_str(), sizeof prefix);
-				strlcpy(rate_per_minute, core::FormatAmount4(rate->rate_per_minute).c_str(), sizeof rate_per_minute);
+				rate_per_minute = rate->rate_per_minute;
 			}
 		return core::Status::Ok();
 	});
@@ -361,7 +369,7 @@ BALATRIX_PG_FUNCTION(balatrix_match_rate)
 	if (matched) {
 		values[1] = Int64GetDatum(rate_id);
 		values[2] = CStringGetTextDatum(prefix);
-		values[3] = NumericFromText(rate_per_minute);
+		values[3] = NumericGetDatum(int64_div_fast_to_numeric(rate_per_minute, 4));
 	} else {
 		nulls[1] = nulls[2] = nulls[3] = true;
 	}
