@@ -4,12 +4,15 @@
  *   balatrix.gstin_is_valid(gstin text [, verify_check_character boolean]) -> boolean
  *   balatrix.gstin_state_code(gstin text [, verify_check_character boolean]) -> text
  *   balatrix.gstin_explain(gstin text [, verify_check_character boolean]) -> record
+ *   balatrix.gst_state_list() -> setof record
  *
  * All are STRICT (NULL in, NULL out) and never raise for bad input: a malformed GSTIN is a value
- * to report, not an error.
+ * to report, not an error. The tax arithmetic at the end of the file (gst_line_tax,
+ * gst_rate_for_sac) does raise for bad input.
  */
 #include "balatrix/core/gst.hpp"
 
+#include "amount_io.hpp"
 #include "guard.hpp"
 
 extern "C" {
@@ -133,4 +136,146 @@ BALATRIX_PG_FUNCTION(balatrix_gst_state_list)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+// ---- tax arithmetic ------------------------------------------------------------------------------
+//
+//   balatrix.gst_line_tax(taxable, gst_rate, supplier_state, place_of_supply, tax_exempt, currency)
+//       -> (regime, cgst, sgst, utgst, igst)
+//   balatrix.gst_rate_for_sac(sac) -> numeric (percent)
+//
+// Both STRICT. Bad input raises 22023 (22003 for an amount out of range) with the value in the
+// message; nothing is rounded silently.
+
+namespace {
+
+// An Amount4 as "123.4567" in palloc'd memory, for messages (no std::string in the PG zone).
+char *
+AmountText(core::Amount4 amount)
+{
+	uint64 magnitude = amount < 0 ? (uint64) 0 - (uint64) amount : (uint64) amount;
+	return psprintf("%s" UINT64_FORMAT ".%04d", amount < 0 ? "-" : "", magnitude / 10000, (int) (magnitude % 10000));
+}
+
+const char *
+RegimeName(core::TaxRegime regime)
+{
+	switch (regime) {
+	case core::TaxRegime::kNoTax:
+		return "none";
+	case core::TaxRegime::kCgstSgst:
+		return "cgst_sgst";
+	case core::TaxRegime::kCgstUtgst:
+		return "cgst_utgst";
+	case core::TaxRegime::kIgst:
+		return "igst";
+	}
+	return "none";
+}
+
+// A two-digit State / UT code as text ('29', '04', '96'), as the state_code domain holds it.
+int
+StateCodeArgument(text *arg, const char *name)
+{
+	const char *data = VARDATA_ANY(arg);
+	int len = VARSIZE_ANY_EXHDR(arg);
+	if (len != 2 || data[0] < '0' || data[0] > '9' || data[1] < '0' || data[1] > '9')
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a two-digit GST State code, not \"%s\"", name, text_to_cstring(arg)),
+		                errhint("Use the codes of balatrix.gst_states, e.g. '29' for Karnataka.")));
+	return (data[0] - '0') * 10 + (data[1] - '0');
+}
+
+// A GST rate in percent with at most 2 decimals (18, 18.00, 0.25), as basis points.
+int32
+GstRateArgument(Datum value)
+{
+	core::Amount4 units = balatrix::pg::NumericToAmount4(value, "gst_rate");
+	if (units % 100 != 0 || units < 0 || units > core::kMaxGstRateBp * 100)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("gst_rate must be a percentage between 0 and 40 with at most 2 decimals"),
+		                errdetail("gst_rate is %s.", AmountText(units))));
+	return (int32) (units / 100);
+}
+
+} // namespace
+
+BALATRIX_PG_FUNCTION(balatrix_gst_line_tax)
+{
+	core::Amount4 taxable = balatrix::pg::NumericToAmount4(PG_GETARG_DATUM(0), "taxable");
+	int32 rate_bp = GstRateArgument(PG_GETARG_DATUM(1));
+	int supplier = StateCodeArgument(PG_GETARG_TEXT_PP(2), "supplier_state");
+	int place = StateCodeArgument(PG_GETARG_TEXT_PP(3), "place_of_supply");
+	bool exempt = PG_GETARG_BOOL(4);
+	text *currency = PG_GETARG_TEXT_PP(5);
+	const char *currency_data = VARDATA_ANY(currency);
+	size_t currency_len = VARSIZE_ANY_EXHDR(currency);
+	core::GstFault fault = core::GstFault::kOk;
+	core::TaxRegime regime = core::TaxRegime::kNoTax;
+	core::TaxHeads heads;
+	TupleDesc desc;
+	Datum values[5];
+	bool nulls[5] = {false, false, false, false, false};
+
+	if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("balatrix.gst_line_tax must be called in a context that accepts a record")));
+	desc = BlessTupleDesc(desc);
+
+	CallCoreOrRaise([&] {
+		core::TaxRegimeDecision decision =
+		    core::DetermineTaxRegime(supplier, place, exempt, std::string_view(currency_data, currency_len));
+		fault = decision.fault;
+		if (fault != core::GstFault::kOk)
+			return;
+		regime = decision.regime;
+		core::LineTax line = core::ComputeLineTax(taxable, rate_bp, regime);
+		fault = line.fault;
+		heads = line.tax;
+	});
+	if (fault != core::GstFault::kOk) {
+		const char *hint = nullptr;
+		if (fault == core::GstFault::kNotPaise)
+			hint = "Round the line's taxable value to paise before taxing it.";
+		else if (fault == core::GstFault::kUnknownSupplierState || fault == core::GstFault::kUnknownPlaceOfSupply)
+			hint = "See balatrix.gst_states; a supplier State must be a GSTIN prefix (01-38, 97).";
+		else if (fault == core::GstFault::kBadCurrency)
+			hint = "A currency is three upper-case letters (ISO 4217), e.g. INR.";
+		balatrix::pg::RaiseCoreFault(core::GstFaultErrorCode(fault), core::GstFaultMessage(fault),
+		                             psprintf("taxable %s, gst_rate %d bp, supplier_state %02d, place_of_supply %02d, "
+		                                      "currency \"%s\".",
+		                                      AmountText(taxable), rate_bp, supplier, place,
+		                                      text_to_cstring(currency)),
+		                             hint);
+	}
+	values[0] = CStringGetTextDatum(RegimeName(regime));
+	values[1] = balatrix::pg::PaiseToNumeric(heads.cgst);
+	values[2] = balatrix::pg::PaiseToNumeric(heads.sgst);
+	values[3] = balatrix::pg::PaiseToNumeric(heads.utgst);
+	values[4] = balatrix::pg::PaiseToNumeric(heads.igst);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+BALATRIX_PG_FUNCTION(balatrix_gst_rate_for_sac)
+{
+	text *arg = PG_GETARG_TEXT_PP(0);
+	const char *data = VARDATA_ANY(arg);
+	size_t len = VARSIZE_ANY_EXHDR(arg);
+	core::GstFault fault = core::GstFault::kOk;
+	int32 rate_bp = 0;
+
+	CallCoreOrRaise([&] {
+		core::GstRateLookup lookup = core::GstRateForSac(std::string_view(data, len));
+		fault = lookup.fault;
+		rate_bp = lookup.rate_bp;
+	});
+	if (fault != core::GstFault::kOk)
+		ereport(ERROR,
+		        (errcode(balatrix::pg::SqlStateOf(core::GstFaultErrorCode(fault))),
+		         errmsg("%s: \"%s\"", core::GstFaultMessage(fault), text_to_cstring(arg)),
+		         fault == core::GstFault::kBadSac
+		             ? errhint("A SAC is 4, 6 or 8 digits starting with 99, e.g. 998412.")
+		             : errhint("Only heading 9984 and its groups 99841 / 99842 have a built-in rate; give such a "
+		                       "line an explicit GST rate.")));
+	PG_RETURN_DATUM(NumericGetDatum(int64_div_fast_to_numeric(rate_bp, 2)));
 }

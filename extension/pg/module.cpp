@@ -7,6 +7,9 @@
  * one of its functions, and values set before that (postgresql.conf, ALTER DATABASE ... SET) are
  * kept as placeholders and applied when it loads.
  */
+#include "balatrix/core/gst.hpp"
+
+#include "guard.hpp"
 #include "rating_cache.hpp"
 #include "settings.hpp"
 
@@ -21,6 +24,11 @@ PGDLLEXPORT void _PG_init(void);
 
 namespace balatrix::pg {
 bool gstin_verify_check_character = true;
+char *supplier_state_code = nullptr;
+char *supplier_gstin = nullptr;
+bool invoice_round_off = false;
+char *invoice_series = nullptr;
+int invoice_due_days = 15;
 }
 
 namespace {
@@ -39,6 +47,68 @@ CheckCdrTimezone(char **newval, void **extra, GucSource source)
 {
 	if (*newval == nullptr || pg_tzset(*newval) == nullptr) {
 		GUC_check_errdetail("Time zone \"%s\" is not known.", *newval == nullptr ? "" : *newval);
+		return false;
+	}
+	return true;
+}
+
+// balatrix.supplier_state_code: two digits naming a State / UT where a supplier can be registered
+// (a GSTIN prefix: 01-38, 97), so that every quote and invoice has a valid supplier State.
+bool
+CheckSupplierStateCode(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+	const balatrix::core::GstState *state = nullptr;
+	if (v != nullptr && strlen(v) == 2 && v[0] >= '0' && v[0] <= '9' && v[1] >= '0' && v[1] <= '9')
+		state = balatrix::core::FindGstState((v[0] - '0') * 10 + (v[1] - '0'));
+	if (state == nullptr || !state->gstin_prefix) {
+		GUC_check_errdetail("\"%s\" is not the two-digit code of a State or UT of GST registration (01-38, 97).",
+		                    v == nullptr ? "" : v);
+		return false;
+	}
+	return true;
+}
+
+// balatrix.supplier_gstin: empty, or a valid GSTIN (format, State code and check character; the
+// check character is enforced whatever balatrix.gstin_verify_check_character says, since a hook
+// must not depend on another setting's order of assignment). Stored as given: no normalisation.
+bool
+CheckSupplierGstin(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+	bool valid = false;
+	const char *reason = "";
+	if (v == nullptr || v[0] == '\0')
+		return true;
+	balatrix::pg::Outcome out = balatrix::pg::CallCore([&] {
+		balatrix::core::GstinCheck check = balatrix::core::CheckGstin(v, true);
+		valid = check.fault == balatrix::core::GstinFault::kValid && check.normalized == v;
+		reason = check.fault == balatrix::core::GstinFault::kValid ? "use upper case without spaces"
+		                                                           : balatrix::core::GstinFaultMessage(check.fault);
+	});
+	if (!out.ok || !valid) {
+		GUC_check_errdetail("\"%s\" is not a valid GSTIN: %s.", v, out.ok ? reason : out.message);
+		return false;
+	}
+	return true;
+}
+
+// balatrix.invoice_series: 1-4 characters, a capital letter then capitals or digits, so that an
+// invoice number SERIES/FY/NNNNNN has at most 16 characters (CGST Rule 46(b)). CN and DN are the
+// series of credit and debit notes.
+bool
+CheckInvoiceSeries(char **newval, void **extra, GucSource source)
+{
+	const char *v = *newval;
+	size_t len = v == nullptr ? 0 : strlen(v);
+	bool ok = len >= 1 && len <= 4 && v[0] >= 'A' && v[0] <= 'Z';
+	for (size_t i = 1; ok && i < len; ++i)
+		ok = (v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9');
+	if (ok && (strcmp(v, "CN") == 0 || strcmp(v, "DN") == 0))
+		ok = false;
+	if (!ok) {
+		GUC_check_errdetail("\"%s\" is not a series: 1-4 characters, a capital letter then capitals or digits, "
+		                    "not CN or DN (the notes' series).", v == nullptr ? "" : v);
 		return false;
 	}
 	return true;
@@ -72,6 +142,32 @@ _PG_init(void)
 	    "balatrix.cdr_max_call_seconds",
 	    gettext_noop("Longest billable time a CDR may carry; a longer one is stored as 'invalid'."), nullptr,
 	    &balatrix::pg::cdr_max_call_seconds, 86400, 1, 2592000, PGC_USERSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
+
+	DefineCustomStringVariable(
+	    "balatrix.supplier_state_code",
+	    gettext_noop("GST State code of the supplier (two digits, default 29 = Karnataka)."),
+	    gettext_noop("Compared with the place of supply: the same State gives CGST + SGST (or UTGST), another IGST."),
+	    &balatrix::pg::supplier_state_code, "29", PGC_USERSET, 0, CheckSupplierStateCode, nullptr, nullptr);
+
+	DefineCustomStringVariable(
+	    "balatrix.supplier_gstin", gettext_noop("GSTIN of the supplier, printed on quotes and tax invoices."),
+	    gettext_noop("Empty (the default) or a valid GSTIN in upper case."), &balatrix::pg::supplier_gstin, "",
+	    PGC_USERSET, 0, CheckSupplierGstin, nullptr, nullptr);
+
+	DefineCustomBoolVariable(
+	    "balatrix.invoice_round_off",
+	    gettext_noop("Whether invoice and quote totals are rounded to the rupee with a round-off amount."), nullptr,
+	    &balatrix::pg::invoice_round_off, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+
+	DefineCustomStringVariable(
+	    "balatrix.invoice_series", gettext_noop("Series of tax invoice numbers (SERIES/FY/NNNNNN), default INV."),
+	    gettext_noop("1-4 characters; credit notes use CN and debit notes DN. Numbers are consecutive per series "
+	                 "and financial year."),
+	    &balatrix::pg::invoice_series, "INV", PGC_USERSET, 0, CheckInvoiceSeries, nullptr, nullptr);
+
+	DefineCustomIntVariable(
+	    "balatrix.invoice_due_days", gettext_noop("Days from the issue of an invoice to its due date."), nullptr,
+	    &balatrix::pg::invoice_due_days, 15, 0, 365, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	MarkGUCPrefixReserved("balatrix");
 

@@ -21,6 +21,25 @@ extern int cdr_legs;
 // balatrix.cdr_max_call_seconds (int, default 86400, 1..2592000): longer billable time is 'invalid'.
 extern int cdr_max_call_seconds;
 
+// balatrix.supplier_state_code (string, default '29' Karnataka): the supplier's State for the place
+// of supply; a GSTIN prefix (01-38, 97), checked by its hook.
+extern char *supplier_state_code;
+
+// balatrix.supplier_gstin (string, default empty): the supplier's GSTIN, printed on quotes and
+// invoices; empty or a valid GSTIN whose State is any GSTIN prefix.
+extern char *supplier_gstin;
+
+// balatrix.invoice_round_off (bool, default off): round invoice totals to the rupee with a
+// round-off amount.
+extern bool invoice_round_off;
+
+// balatrix.invoice_series (string, default 'INV'): the series of tax invoices, 1-4 characters
+// [A-Z][A-Z0-9]* so that SERIES/FY/NNNNNN stays within 16 characters (CGST Rule 46(b)).
+extern char *invoice_series;
+
+// balatrix.invoice_due_days (int, default 15, 0..365): days from issue to the due date of an invoice.
+extern int invoice_due_days;
+
 // _PG_init: the transaction callbacks that clear (or refuse to commit) unposted CDR charges.
 void CdrRatingRegisterCallbacks();
 

@@ -5,8 +5,9 @@
  * Released versions are frozen: a change after a release goes here AND into a new
  * balatrix--<old>--<new>.sql, and `make test` proves that the upgraded install equals a fresh one.
  *
- * Sections: roles · domains · GST reference data · GSTIN functions · users & auth · customers ·
- * accounts & SIP extensions · catalogue (rate plans, add-ons) · rate decks & rates · subscriptions &
+ * Sections: roles · domains · GST reference data · GSTIN functions and GST arithmetic · users & auth ·
+ * customers · accounts & SIP extensions · catalogue (rate plans, add-ons) · billing arithmetic
+ * (calendar, prices, proration, invoice numbers, quotes) · rate decks & rates · subscriptions &
  * usage · DIDs · CDRs · ledger · invoices · payments · notifications, webhooks, outbox · audit ·
  * housekeeping (updated_at, partitions, append-only) · default catalogue · privileges.
  *
@@ -146,6 +147,33 @@ CREATE FUNCTION @extschema@.gstin_explain(
 COMMENT ON FUNCTION @extschema@.gstin_explain(text, boolean) IS
     'Why a GSTIN is valid or not: the normalised form, its State, the expected check character and a '
     'one-line reason. Never raises for bad input.';
+
+-- GST arithmetic of one line (C++: extension/pg/gst.cpp over core ComputeLineTax). The
+-- invoice code and quote_subscription tax each line with it; the heads are rounded per line.
+CREATE FUNCTION @extschema@.gst_line_tax(
+    taxable numeric, gst_rate numeric, supplier_state text, place_of_supply text,
+    tax_exempt boolean DEFAULT false, currency text DEFAULT 'INR',
+    OUT regime text, OUT cgst numeric, OUT sgst numeric, OUT utgst numeric, OUT igst numeric)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'balatrix_gst_line_tax'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gst_line_tax(numeric, numeric, text, text, boolean, text) IS
+    'The GST heads of one invoice line (PRODUCT §4, §6). regime: none (tax-exempt recipient, or a currency other '
+    'than INR), cgst_sgst (same State, or a UT with a legislature), cgst_utgst (same UT without a legislature), '
+    'igst (different States, exports to 96 included). Intra-State heads are each round(taxable x rate / 2), IGST '
+    'round(taxable x rate), each rounded half away from zero to paise on its own (a credit gets the negated tax). '
+    'taxable must be whole paise; gst_rate is a percentage 0-40 with at most 2 decimals; States are the two-digit '
+    'codes of balatrix.gst_states (the supplier''s a GSTIN prefix). Bad input raises 22023 (22003 out of range).';
+
+CREATE FUNCTION @extschema@.gst_rate_for_sac(sac text) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'balatrix_gst_rate_for_sac'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.gst_rate_for_sac(text) IS
+    'The GST rate in percent (18.00) of a SAC from the built-in table: heading 9984 and the telecommunication '
+    'SACs 998411-998415, 998419, 998421-998424, 998429 (an 8-digit SAC takes the rate of its first six digits). '
+    'A malformed SAC, or a well-formed one not in the table, raises 22023: give such lines an explicit rate.';
 
 -- ============================================================================================
 -- Shared trigger functions
@@ -422,6 +450,264 @@ CREATE TABLE @extschema@.add_ons (
 COMMENT ON TABLE @extschema@.add_ons IS
     'Recurring extras sold with a subscription (extra toll-free number, extra extension), priced per month '
     'excluding GST and scaled by the billing cycle like the plan.';
+
+-- ============================================================================================
+-- Billing arithmetic: calendar, recurring prices, proration, invoice numbers and quotes
+-- (C++: extension/pg/calendar.cpp, extension/pg/invoice.cpp over extension/core)
+-- ============================================================================================
+CREATE FUNCTION @extschema@.add_months_clamped(d date, months integer, anchor_day integer DEFAULT NULL)
+    RETURNS date
+    AS 'MODULE_PATHNAME', 'balatrix_add_months_clamped'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.add_months_clamped(date, integer, integer) IS
+    'd moved by months (any sign), on anchor_day of the target month clamped to its last day (NULL anchor_day: '
+    'the day of d). Keeping the anchor stops drift: anchor 31 gives Jan 31, Feb 28/29, Mar 31, Apr 30. NULL d '
+    'or months give NULL; anchor_day outside 1-31 raises 22023; dates outside years 1-9999 raise 22008.';
+
+CREATE FUNCTION @extschema@.billing_period(
+    anchor date, billing_cycle text, period_index integer, OUT period_start date, OUT period_end date)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'balatrix_billing_period'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.billing_period(date, text, integer) IS
+    'Anniversary billing period period_index (0 = the first) of a subscription anchored on anchor: the half-open '
+    '[period_start, period_end), each boundary anchor + k x 1, 3 or 12 months clamped to the month''s end from '
+    'the anchor''s day. billing_cycle is monthly, quarterly or annual (else 22023); a negative index raises '
+    '22023; dates outside years 1-9999 raise 22008.';
+
+CREATE FUNCTION @extschema@.financial_year(d date) RETURNS text
+    AS 'MODULE_PATHNAME', 'balatrix_financial_year'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.financial_year(date) IS
+    'The Indian financial year (1 April - 31 March) containing d, as invoices carry it: ''2526'' for FY 2025-26 '
+    '(2025-04-01 to 2026-03-31). Dates outside years 1-9999 raise 22008.';
+
+CREATE FUNCTION @extschema@.recurring_price(monthly_price numeric, billing_cycle text) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'balatrix_recurring_price'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.recurring_price(numeric, text) IS
+    'The price of one period for a monthly price (PRODUCT §3): monthly 1 x, quarterly 3 x, annual 12 x 0.8, '
+    'rounded once half-up to paise (349.00 annual = 3350.40). A negative price or an unknown cycle raises '
+    '22023; more than 4 decimals 22023; beyond 999999999999.99 22003.';
+
+CREATE FUNCTION @extschema@.prorate(amount numeric, days_remaining integer, days_in_period integer) RETURNS numeric
+    AS 'MODULE_PATHNAME', 'balatrix_prorate'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.prorate(numeric, integer, integer) IS
+    'amount x days_remaining / days_in_period, rounded once half away from zero to paise. Needs 0 <= '
+    'days_remaining <= days_in_period and days_in_period >= 1 (else 22023).';
+
+CREATE FUNCTION @extschema@.prorate_plan_change(
+    old_price numeric, new_price numeric, days_remaining integer, days_in_period integer,
+    OUT unused_old numeric, OUT prorated_new numeric, OUT difference numeric)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'balatrix_prorate_plan_change'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.prorate_plan_change(numeric, numeric, integer, integer) IS
+    'An immediate plan change inside a period (PRODUCT §7): both period prices prorated by the same days and '
+    'rounded to paise separately; difference = prorated_new - unused_old of the rounded parts (> 0 charge on '
+    'an upgrade, < 0 credit on a downgrade), so the three printed amounts always add up. Negative prices and '
+    'bad days raise 22023.';
+
+CREATE FUNCTION @extschema@.format_invoice_number(series text, financial_year text, sequence bigint) RETURNS text
+    AS 'MODULE_PATHNAME', 'balatrix_format_invoice_number'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.format_invoice_number(text, text, bigint) IS
+    'SERIES/FY/SEQUENCE with the sequence zero-padded to 6 digits (INV/2526/000001), CGST Rule 46(b). series is '
+    '1-6 characters [A-Z][A-Z0-9]*, financial_year a label such as 2526, sequence >= 1 (else 22023); a number '
+    'longer than 16 characters raises 22003 (nothing is truncated).';
+
+CREATE FUNCTION @extschema@.billing_settings(
+    OUT supplier_state_code text, OUT supplier_gstin text, OUT invoice_round_off boolean,
+    OUT invoice_series text, OUT invoice_due_days integer)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'balatrix_billing_settings'
+    LANGUAGE C STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.billing_settings() IS
+    'The validated values of balatrix.supplier_state_code, balatrix.supplier_gstin (NULL when empty), '
+    'balatrix.invoice_round_off, balatrix.invoice_series and balatrix.invoice_due_days. Read through the module, so a '
+    'value set before it was loaded has been checked.';
+
+CREATE FUNCTION @extschema@.quote_subscription(
+    plan text, billing_cycle text, addons jsonb DEFAULT '{}', customer uuid DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    settings record;
+    p record;
+    c record;
+    a record;
+    t record;
+    q jsonb;
+    qty integer;
+    bad_quantity boolean;
+    place text;
+    exempt boolean := false;
+    b2b boolean := false;
+    taxed boolean;
+    unit_price numeric;
+    taxable numeric;
+    rate numeric;
+    months integer;
+    line_no integer := 0;
+    lines jsonb := '[]';
+    regime text;
+    sum_taxable numeric := 0;
+    sum_cgst numeric := 0;
+    sum_sgst numeric := 0;
+    sum_utgst numeric := 0;
+    sum_igst numeric := 0;
+    sum_tax numeric;
+    round_off numeric := 0;
+BEGIN
+    IF plan IS NULL OR billing_cycle IS NULL THEN
+        RAISE EXCEPTION 'plan and billing_cycle must not be NULL' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    months := CASE billing_cycle WHEN 'monthly' THEN 1 WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 END;
+    IF months IS NULL THEN
+        RAISE EXCEPTION 'unknown billing cycle "%"', billing_cycle
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'A billing cycle is monthly, quarterly or annual.';
+    END IF;
+    addons := coalesce(addons, '{}');
+    IF pg_catalog.jsonb_typeof(addons) <> 'object' THEN
+        RAISE EXCEPTION 'addons must be a JSON object of add-on codes and quantities, not %', addons
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example {"EXTRA_TFN": 2, "EXTRA_EXTENSION": 5}.';
+    END IF;
+    settings := @extschema@.billing_settings();
+
+    SELECT rp.code, rp.name, rp.currency, rp.monthly_price, rp.sac, rp.is_active, rp.included_minutes
+      INTO p FROM @extschema@.rate_plans rp WHERE rp.code = plan;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown rate plan "%"', plan
+            USING ERRCODE = 'no_data_found', HINT = 'Plans are listed in balatrix.rate_plans (code).';
+    END IF;
+    IF NOT p.is_active THEN
+        RAISE EXCEPTION 'rate plan "%" is not active', plan USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- Place of supply (IGST Act s.12(11)): the customer's billing State; a customer abroad is an
+    -- export (96); no customer: the supplier's own State (an intra-State quote).
+    IF customer IS NULL THEN
+        place := settings.supplier_state_code;
+    ELSE
+        SELECT cu.billing_state_code, cu.billing_country, cu.tax_exempt, cu.gstin
+          INTO c FROM @extschema@.customers cu WHERE cu.id = customer;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'customer % not found', customer USING ERRCODE = 'no_data_found';
+        END IF;
+        IF c.billing_state_code IS NOT NULL THEN
+            place := c.billing_state_code;
+        ELSIF c.billing_country <> 'IN' THEN
+            place := '96';
+        ELSE
+            RAISE EXCEPTION 'customer % has no billing State', customer
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Set customers.billing_state_code: it is the place of supply.';
+        END IF;
+        exempt := c.tax_exempt;
+        -- customers.gstin is validated by its trigger: a stored GSTIN is a registration.
+        b2b := c.gstin IS NOT NULL;
+    END IF;
+    taxed := NOT exempt AND p.currency = 'INR';
+
+    -- The plan line, then one line per add-on with a positive quantity, in code order.
+    unit_price := @extschema@.recurring_price(p.monthly_price, billing_cycle);
+    rate := CASE WHEN taxed THEN @extschema@.gst_rate_for_sac(p.sac) ELSE 0 END;
+    t := @extschema@.gst_line_tax(unit_price, rate, settings.supplier_state_code, place, exempt, p.currency);
+    regime := t.regime;
+    line_no := 1;
+    lines := lines || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+        'line_no', line_no, 'kind', 'plan', 'code', p.code, 'description', p.name || ' (' || billing_cycle || ')',
+        'sac', p.sac, 'quantity', 1, 'unit_price', unit_price, 'taxable', unit_price, 'gst_rate', rate,
+        'cgst', t.cgst, 'sgst', t.sgst, 'utgst', t.utgst, 'igst', t.igst,
+        'tax', t.cgst + t.sgst + t.utgst + t.igst, 'total', unit_price + t.cgst + t.sgst + t.utgst + t.igst));
+    sum_taxable := unit_price;
+    sum_cgst := t.cgst; sum_sgst := t.sgst; sum_utgst := t.utgst; sum_igst := t.igst;
+
+    FOR a IN
+        SELECT e.key, e.value, ao.code, ao.name, ao.currency, ao.monthly_price, ao.sac, ao.max_quantity, ao.is_active
+          FROM pg_catalog.jsonb_each(addons) AS e
+          LEFT JOIN @extschema@.add_ons ao ON ao.code = e.key
+         ORDER BY e.key
+    LOOP
+        IF a.code IS NULL THEN
+            RAISE EXCEPTION 'unknown add-on "%"', a.key
+                USING ERRCODE = 'invalid_parameter_value', HINT = 'Add-ons are listed in balatrix.add_ons (code).';
+        END IF;
+        IF NOT a.is_active THEN
+            RAISE EXCEPTION 'add-on "%" is not active', a.key USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        -- CASE, not OR: the casts must not run on a JSON string.
+        bad_quantity := CASE WHEN pg_catalog.jsonb_typeof(a.value) <> 'number' THEN true
+                             ELSE a.value::numeric <> pg_catalog.trunc(a.value::numeric) OR a.value::numeric < 0
+                                  OR a.value::numeric > coalesce(a.max_quantity, 2147483647) END;
+        IF bad_quantity THEN
+            RAISE EXCEPTION 'invalid quantity % for add-on "%"', a.value, a.key
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = CASE WHEN a.max_quantity IS NULL THEN 'A quantity is a whole number from 0.'
+                                    ELSE 'A quantity is a whole number from 0 to ' || a.max_quantity || '.' END;
+        END IF;
+        IF a.currency <> p.currency THEN
+            RAISE EXCEPTION 'add-on "%" is priced in %, the plan in %', a.key, a.currency, p.currency
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        qty := a.value::numeric;
+        CONTINUE WHEN qty = 0;
+        unit_price := @extschema@.recurring_price(a.monthly_price, billing_cycle);
+        taxable := qty * unit_price;
+        rate := CASE WHEN taxed THEN @extschema@.gst_rate_for_sac(a.sac) ELSE 0 END;
+        t := @extschema@.gst_line_tax(taxable, rate, settings.supplier_state_code, place, exempt, p.currency);
+        line_no := line_no + 1;
+        lines := lines || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+            'line_no', line_no, 'kind', 'add_on', 'code', a.code, 'description', a.name || ' (' || billing_cycle || ')',
+            'sac', a.sac, 'quantity', qty, 'unit_price', unit_price, 'taxable', taxable, 'gst_rate', rate,
+            'cgst', t.cgst, 'sgst', t.sgst, 'utgst', t.utgst, 'igst', t.igst,
+            'tax', t.cgst + t.sgst + t.utgst + t.igst, 'total', taxable + t.cgst + t.sgst + t.utgst + t.igst));
+        sum_taxable := sum_taxable + taxable;
+        sum_cgst := sum_cgst + t.cgst; sum_sgst := sum_sgst + t.sgst;
+        sum_utgst := sum_utgst + t.utgst; sum_igst := sum_igst + t.igst;
+    END LOOP;
+
+    -- Totals are sums of the lines (PRODUCT §4); the optional round-off takes the total to the
+    -- rupee, half away from zero (numeric round()).
+    sum_tax := sum_cgst + sum_sgst + sum_utgst + sum_igst;
+    IF settings.invoice_round_off THEN
+        round_off := pg_catalog.round(sum_taxable + sum_tax) - (sum_taxable + sum_tax);
+    END IF;
+    RETURN pg_catalog.jsonb_build_object(
+        'plan', p.code, 'plan_name', p.name, 'billing_cycle', billing_cycle,
+        'included_minutes', p.included_minutes * months, 'currency', p.currency,
+        'customer', customer, 'b2b', b2b, 'tax_exempt', exempt,
+        'supplier_state_code', settings.supplier_state_code, 'supplier_gstin', settings.supplier_gstin,
+        'place_of_supply', place, 'regime', regime, 'lines', lines,
+        'totals', pg_catalog.jsonb_build_object(
+            'taxable', sum_taxable, 'cgst', sum_cgst, 'sgst', sum_sgst, 'utgst', sum_utgst, 'igst', sum_igst,
+            'tax', sum_tax, 'round_off', pg_catalog.round(round_off, 2),
+            'total', pg_catalog.round(sum_taxable + sum_tax + round_off, 2)));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.quote_subscription(text, text, jsonb, uuid) IS
+    'Prices one period of a subscription, as the checkout and price preview show it, from the catalogue only: '
+    'a plan line at recurring_price(rate_plans.monthly_price, billing_cycle) (quarterly 3 x, annual 12 x 0.8), '
+    'and an add_on line per add-on of addons ({"EXTRA_TFN": 2, "EXTRA_EXTENSION": 5}: codes of balatrix.add_ons, '
+    'whole quantities 0..max_quantity; 0 gives no line) at recurring_price of its monthly price x quantity. Each '
+    'line carries its SAC, taxable value, GST rate and heads (gst_line_tax; 0 % when not taxed). Place of supply: '
+    'the customer''s billing State (96 for a customer abroad); with customer NULL, the supplier''s State '
+    '(balatrix.supplier_state_code), i.e. an intra-State quote. A tax-exempt customer pays no GST; a customer '
+    'with a GSTIN gives "b2b": true. totals are sums of the lines (taxable, cgst, sgst, utgst, igst, tax, '
+    'round_off, total); round_off is non-zero only with balatrix.invoice_round_off. Runs with the caller''s '
+    'rights (row-level security applies to the customer). Unknown plan or customer: P0002; inactive plan, '
+    'unknown or inactive add-on, bad quantity, bad cycle, customer without a State: 22023.';
 
 -- ============================================================================================
 -- Rate decks and rates
@@ -2472,6 +2758,336 @@ COMMENT ON FUNCTION @extschema@.install_default_catalogue() IS
     'Returns the number of rows inserted into rate_plans, add_ons, rate_decks and rates. Existing rows are never changed.';
 
 -- ============================================================================================
+-- Invoices: drafts, lines with their tax heads, numbering (consecutive and gapless per series and
+-- financial year), issue, void. Issued documents are immutable (CGST Rule 46 / 53).
+-- ============================================================================================
+-- The life of a document: create_invoice_draft (the supplier, the recipient and the place of
+-- supply are frozen on it) -> add_invoice_line (each line's taxable value rounded once to paise and
+-- its own tax heads, balatrix.gst_line_tax; the totals are the sums of the lines) -> issue_invoice
+-- (the next number of its series for the financial year of the issue date, the due date) -> paid /
+-- partially paid / overdue (payments, the dunning sweep) or void_invoice (the number stays used).
+--
+-- Numbering: invoice_number_series holds the last number of each (series, financial year).
+-- issue_invoice takes the next one with an UPDATE of that row, whose lock is held until the
+-- issuing transaction ends: concurrent issuers queue on it, so numbers follow commit order with
+-- no gap (a rolled-back issue gives its number back with its row version) and no duplicate.
+CREATE TABLE @extschema@.invoice_number_series (
+    series         text NOT NULL CONSTRAINT invoice_number_series_series CHECK (series ~ '^[A-Z][A-Z0-9]{0,5}$'),
+    financial_year text NOT NULL CONSTRAINT invoice_number_series_fy CHECK (financial_year ~ '^[0-9]{4}$'),
+    last_number    bigint NOT NULL CONSTRAINT invoice_number_series_last CHECK (last_number > 0),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (series, financial_year)
+);
+COMMENT ON TABLE @extschema@.invoice_number_series IS
+    'The last number issued per document series (INV, CN, DN, ...) and financial year ("2526" = April 2025 - March '
+    '2026). Written only by balatrix.issue_invoice, under a row lock held to commit: consecutive, gapless numbers.';
+ALTER TABLE @extschema@.invoice_number_series OWNER TO balatrix_owner;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.invoice_number_series', '');
+GRANT SELECT ON @extschema@.invoice_number_series TO balatrix_readonly;
+
+-- Settings (extension/pg/module.cpp, read validated through balatrix.billing_settings()):
+-- balatrix.supplier_state_code, supplier_gstin, invoice_round_off, invoice_series, invoice_due_days.
+CREATE FUNCTION @extschema@.create_invoice_draft(account uuid, document_type text DEFAULT 'tax_invoice',
+                                                 subscription uuid DEFAULT NULL, period_start timestamptz DEFAULT NULL,
+                                                 period_end timestamptz DEFAULT NULL, original_invoice uuid DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    acc record;
+    cust record;
+    orig record;
+    orig_place text;
+    orig_exempt boolean;
+    settings record := @extschema@.billing_settings();
+    new_id uuid;
+BEGIN
+    IF document_type IS NULL OR document_type NOT IN ('tax_invoice', 'credit_note', 'debit_note') THEN
+        RAISE EXCEPTION 'unknown document type %', coalesce(quote_literal(document_type), 'NULL')
+            USING ERRCODE = '22023', HINT = 'tax_invoice, credit_note or debit_note';
+    END IF;
+    SELECT a.id, a.customer_id, a.currency INTO acc FROM @extschema@.accounts a WHERE a.id = account;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account % does not exist', account USING ERRCODE = 'P0002';
+    END IF;
+    SELECT c.* INTO cust FROM @extschema@.customers c WHERE c.id = acc.customer_id;
+    IF (document_type = 'tax_invoice') <> (original_invoice IS NULL) THEN
+        RAISE EXCEPTION 'a % %', replace(document_type, '_', ' '),
+              CASE WHEN original_invoice IS NULL THEN 'needs the invoice it corrects' ELSE 'does not reference another invoice' END
+            USING ERRCODE = '22023';
+    END IF;
+    IF original_invoice IS NOT NULL THEN
+        SELECT i.* INTO orig FROM @extschema@.invoices i WHERE i.id = original_invoice;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'invoice % does not exist', original_invoice USING ERRCODE = 'P0002';
+        END IF;
+        IF orig.document_type <> 'tax_invoice' OR orig.status IN ('draft', 'void') OR orig.account_id <> account THEN
+            RAISE EXCEPTION 'a % must reference an issued tax invoice of the same account', replace(document_type, '_', ' ')
+                USING ERRCODE = '22023';
+        END IF;
+        orig_place := orig.place_of_supply_state_code;
+        orig_exempt := orig.tax_exempt;
+    END IF;
+    IF subscription IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.subscriptions s
+                                                 WHERE s.id = subscription AND s.account_id = account) THEN
+        RAISE EXCEPTION 'subscription % is not a subscription of account %', subscription, account USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO @extschema@.invoices (document_type, series, customer_id, account_id, subscription_id, original_invoice_id,
+                                     currency, period_start, period_end, supplier_gstin, supplier_state_code,
+                                     customer_name, customer_address, customer_gstin, place_of_supply_state_code, tax_exempt)
+    VALUES (document_type,
+            CASE document_type WHEN 'credit_note' THEN 'CN' WHEN 'debit_note' THEN 'DN' ELSE settings.invoice_series END,
+            acc.customer_id, acc.id, subscription, original_invoice, acc.currency, period_start, period_end,
+            settings.supplier_gstin, settings.supplier_state_code,
+            coalesce(cust.company_name, cust.name),
+            concat_ws(', ', cust.billing_address, cust.billing_city, cust.billing_pincode),
+            cust.gstin,
+            -- IGST Act s.12(11): the billing address of the recipient on record; a corrective note
+            -- keeps its invoice's place of supply.
+            coalesce(orig_place, cust.billing_state_code, settings.supplier_state_code),
+            coalesce(orig_exempt, cust.tax_exempt))
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_invoice_draft(uuid, text, uuid, timestamptz, timestamptz, uuid) IS
+    'Creates a draft document (tax_invoice, credit_note or debit_note; a note references the issued tax invoice it '
+    'corrects) for an account, freezing the supplier (settings balatrix.supplier_gstin / supplier_state_code), the '
+    'recipient (name, address, GSTIN, tax exemption) and the place of supply (the billing State on record; a note keeps '
+    'its invoice''s). Returns its id. P0002 unknown account / invoice; 22023 for anything else wrong.';
+
+-- PG zone helper: the totals of a draft from its lines (sums of the lines' own amounts), with the
+-- optional round-off of the grand total to the rupee.
+CREATE FUNCTION @extschema@.refresh_invoice_totals(invoice uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    sums record;
+    rounding numeric := 0;
+BEGIN
+    SELECT coalesce(sum(l.taxable_value), 0) AS taxable, coalesce(sum(l.cgst), 0) AS cgst, coalesce(sum(l.sgst), 0) AS sgst,
+           coalesce(sum(l.utgst), 0) AS utgst, coalesce(sum(l.igst), 0) AS igst
+      INTO sums FROM @extschema@.invoice_lines l WHERE l.invoice_id = invoice;
+    IF sums.taxable < 0 OR sums.cgst < 0 OR sums.sgst < 0 OR sums.utgst < 0 OR sums.igst < 0 THEN
+        RAISE EXCEPTION 'the lines would make the document negative (taxable value %)', sums.taxable
+            USING ERRCODE = '22023', HINT = 'A net credit is a credit note against the invoice.';
+    END IF;
+    IF (@extschema@.billing_settings()).invoice_round_off THEN
+        rounding := round(sums.taxable + sums.cgst + sums.sgst + sums.utgst + sums.igst)
+                     - (sums.taxable + sums.cgst + sums.sgst + sums.utgst + sums.igst);
+    END IF;
+    UPDATE @extschema@.invoices i
+       SET taxable_total = sums.taxable, cgst_total = sums.cgst, sgst_total = sums.sgst, utgst_total = sums.utgst,
+           igst_total = sums.igst, tax_total = sums.cgst + sums.sgst + sums.utgst + sums.igst,
+           round_off = rounding,
+           total = sums.taxable + sums.cgst + sums.sgst + sums.utgst + sums.igst + rounding
+     WHERE i.id = invoice;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.refresh_invoice_totals(uuid) IS
+    'Internal: sets a draft''s totals to the sums of its lines (and the round-off to the rupee when '
+    'balatrix.invoice_round_off is on). Called by add_invoice_line.';
+
+CREATE FUNCTION @extschema@.add_invoice_line(invoice uuid, kind text, description text, quantity numeric,
+                                             unit_price numeric, sac text DEFAULT NULL,
+                                             period_start timestamptz DEFAULT NULL, period_end timestamptz DEFAULT NULL,
+                                             reference_type text DEFAULT NULL, reference_id text DEFAULT NULL,
+                                             gst_rate numeric DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv record;
+    line_sac text := coalesce(sac, '998412');
+    rate numeric;
+    taxable numeric;
+    tax record;
+    new_id bigint;
+BEGIN
+    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invoice % does not exist', invoice USING ERRCODE = 'P0002';
+    END IF;
+    IF inv.status <> 'draft' THEN
+        RAISE EXCEPTION 'invoice % is %: only a draft takes lines', coalesce(inv.invoice_number, invoice::text), inv.status
+            USING ERRCODE = '0A000', HINT = 'Correct an issued invoice with a credit or debit note.';
+    END IF;
+    IF quantity IS NULL OR quantity < 0 OR unit_price IS NULL OR description IS NULL OR btrim(description) = '' THEN
+        RAISE EXCEPTION 'a line needs a description, a quantity >= 0 and a unit price' USING ERRCODE = '22023';
+    END IF;
+    IF unit_price < 0 AND kind NOT IN ('discount', 'proration', 'adjustment') THEN
+        RAISE EXCEPTION 'a % line cannot have a negative price', kind USING ERRCODE = '22023',
+            HINT = 'Credits are discount, proration or adjustment lines.';
+    END IF;
+    rate := coalesce(gst_rate, @extschema@.gst_rate_for_sac(line_sac));
+    -- The taxable value is rounded once, half away from zero, to paise; each head on it likewise.
+    taxable := round(quantity * unit_price, 2);
+    SELECT * INTO tax FROM @extschema@.gst_line_tax(taxable, rate, inv.supplier_state_code, inv.place_of_supply_state_code,
+                                                    inv.tax_exempt, inv.currency);
+    INSERT INTO @extschema@.invoice_lines (invoice_id, customer_id, line_no, kind, description, sac, quantity, unit_price,
+                                          period_start, period_end, taxable_value, gst_rate, cgst, sgst, utgst, igst,
+                                          reference_type, reference_id)
+    VALUES (invoice, inv.customer_id,
+            coalesce((SELECT max(l.line_no) FROM @extschema@.invoice_lines l WHERE l.invoice_id = invoice), 0) + 1,
+            kind, description, line_sac, quantity, unit_price, period_start, period_end, taxable,
+            CASE WHEN tax.regime = 'none' THEN 0 ELSE rate END, tax.cgst, tax.sgst, tax.utgst, tax.igst,
+            reference_type, reference_id)
+    RETURNING id INTO new_id;
+    PERFORM @extschema@.refresh_invoice_totals(invoice);
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.add_invoice_line(uuid, text, text, numeric, numeric, text, timestamptz, timestamptz, text, text, numeric) IS
+    'Adds a line to a draft: taxable value = round(quantity x unit_price, 2), its tax heads by balatrix.gst_line_tax '
+    'on the draft''s supplier State, place of supply, exemption and currency, at gst_rate or the SAC''s rate (SAC '
+    'default 998412); the draft''s totals become the sums of its lines. Returns the line id. 0A000 on an issued '
+    'document; 22023 for a bad line; P0002 unknown invoice.';
+
+CREATE FUNCTION @extschema@.issue_invoice(invoice uuid, issue_date date DEFAULT NULL) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv record;
+    day date := coalesce(issue_date, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+    fy text;
+    next_number bigint;
+    number text;
+BEGIN
+    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invoice % does not exist', invoice USING ERRCODE = 'P0002';
+    END IF;
+    IF inv.status <> 'draft' THEN
+        RAISE EXCEPTION 'invoice % is already %', coalesce(inv.invoice_number, invoice::text), inv.status USING ERRCODE = '55000';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.invoice_lines l WHERE l.invoice_id = invoice) THEN
+        RAISE EXCEPTION 'the draft has no lines: nothing to issue' USING ERRCODE = '22023';
+    END IF;
+    IF inv.total < 0 THEN
+        RAISE EXCEPTION 'the draft totals %: a document cannot be negative', inv.total USING ERRCODE = '22023',
+            HINT = 'Issue a credit note for a net credit.';
+    END IF;
+    fy := @extschema@.financial_year(day);
+    INSERT INTO @extschema@.invoice_number_series AS s (series, financial_year, last_number)
+    VALUES (inv.series, fy, 1)
+    ON CONFLICT (series, financial_year) DO UPDATE SET last_number = s.last_number + 1, updated_at = now()
+    RETURNING s.last_number INTO next_number;
+    number := @extschema@.format_invoice_number(inv.series, fy, next_number);
+    UPDATE @extschema@.invoices i
+       SET status = 'issued', invoice_number = number, financial_year = fy, issue_date = day,
+           due_date = CASE WHEN inv.document_type = 'tax_invoice' OR inv.document_type = 'debit_note'
+                           THEN day + (@extschema@.billing_settings()).invoice_due_days ELSE day END,
+           issued_at = now()
+     WHERE i.id = invoice;
+    INSERT INTO @extschema@.event_outbox (event_type, customer_id, aggregate_type, aggregate_id, payload, dedupe_key)
+    VALUES (CASE inv.document_type WHEN 'tax_invoice' THEN 'invoice.issued' WHEN 'credit_note' THEN 'credit_note.issued'
+                 ELSE 'debit_note.issued' END,
+            inv.customer_id, 'invoice', invoice::text,
+            jsonb_build_object('invoice_id', invoice, 'invoice_number', number, 'total', inv.total, 'currency', inv.currency,
+                               'issue_date', day),
+            'invoice.issued:' || invoice);
+    RETURN number;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.issue_invoice(uuid, date) IS
+    'Issues a draft: the next number of its series (balatrix.invoice_series, default INV; CN, DN for notes) in the '
+    'financial year of issue_date (default today in IST), as SERIES/FY/NNNNNN, consecutive and gapless under '
+    'concurrency; the due date (balatrix.invoice_due_days, default 15); an invoice.issued event. The document is then '
+    'immutable. Returns the number. 55000 when not a draft; 22023 without lines or with a negative total.';
+
+CREATE FUNCTION @extschema@.void_invoice(invoice uuid, reason text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv record;
+BEGIN
+    IF reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'voiding needs a reason' USING ERRCODE = '22023';
+    END IF;
+    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invoice % does not exist', invoice USING ERRCODE = 'P0002';
+    END IF;
+    IF inv.status NOT IN ('issued', 'overdue') OR inv.amount_paid > 0 OR inv.amount_credited > 0 THEN
+        RAISE EXCEPTION 'invoice % is % (paid %, credited %): only an issued, unpaid, uncredited document can be voided',
+                        coalesce(inv.invoice_number, invoice::text), inv.status, inv.amount_paid, inv.amount_credited
+            USING ERRCODE = '55000', HINT = 'A draft is deleted; a paid invoice is corrected with a credit note.';
+    END IF;
+    UPDATE @extschema@.invoices i SET status = 'void', voided_at = now(), void_reason = reason WHERE i.id = invoice;
+    INSERT INTO @extschema@.event_outbox (event_type, customer_id, aggregate_type, aggregate_id, payload, dedupe_key)
+    VALUES ('invoice.voided', inv.customer_id, 'invoice', invoice::text,
+            jsonb_build_object('invoice_id', invoice, 'invoice_number', inv.invoice_number, 'reason', reason),
+            'invoice.voided:' || invoice);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.void_invoice(uuid, text) IS
+    'Voids an issued, unpaid, uncredited document (its number stays used: the series keeps no gap); an invoice.voided '
+    'event. 55000 otherwise; 22023 without a reason.';
+
+-- Issued documents are immutable: after issue only the settlement columns move (status along
+-- issued -> partially_paid / paid / overdue / void, amounts paid and credited, their times).
+CREATE FUNCTION @extschema@.tg_invoice_immutable() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    settlement constant text[] := ARRAY['status', 'amount_paid', 'amount_credited', 'paid_at', 'voided_at', 'void_reason',
+                                        'updated_at', 'metadata'];
+    parent_status text;
+BEGIN
+    IF TG_TABLE_NAME = 'invoices' THEN
+        IF OLD.status = 'draft' THEN
+            RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+        END IF;
+        IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'invoice % is issued: it cannot be deleted', OLD.invoice_number USING ERRCODE = '0A000',
+                HINT = 'Void it, or correct it with a credit note.';
+        END IF;
+        IF (to_jsonb(OLD) - settlement) IS DISTINCT FROM (to_jsonb(NEW) - settlement) THEN
+            RAISE EXCEPTION 'invoice % is issued: only its settlement (status, amounts paid and credited) may change',
+                            OLD.invoice_number USING ERRCODE = '0A000', HINT = 'Correct it with a credit or debit note.';
+        END IF;
+        IF NEW.status = 'draft' OR (OLD.status = 'void' AND NEW.status <> 'void') THEN
+            RAISE EXCEPTION 'invoice % cannot go from % to %', OLD.invoice_number, OLD.status, NEW.status USING ERRCODE = '0A000';
+        END IF;
+        RETURN NEW;
+    END IF;
+    -- invoice_lines: only a draft's lines change (a cascade from a deleted draft finds no parent).
+    SELECT i.status INTO parent_status FROM @extschema@.invoices i
+     WHERE i.id = CASE WHEN TG_OP = 'INSERT' THEN NEW.invoice_id ELSE OLD.invoice_id END;
+    IF parent_status IS NOT NULL AND parent_status <> 'draft' THEN
+        RAISE EXCEPTION 'the lines of an issued document cannot change' USING ERRCODE = '0A000',
+            HINT = 'Correct it with a credit or debit note.';
+    END IF;
+    IF TG_OP = 'UPDATE' AND NEW.invoice_id <> OLD.invoice_id THEN
+        RAISE EXCEPTION 'a line cannot move to another document' USING ERRCODE = '0A000';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.tg_invoice_immutable() IS
+    'BEFORE UPDATE / DELETE on invoices and INSERT / UPDATE / DELETE on invoice_lines: an issued document and its '
+    'lines never change except for the settlement columns (status, amounts paid and credited, their times); 0A000.';
+CREATE TRIGGER invoices_immutable_trg BEFORE UPDATE OR DELETE ON @extschema@.invoices
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_invoice_immutable();
+CREATE TRIGGER invoice_lines_immutable_trg BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.invoice_lines
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_invoice_immutable();
+
+REVOKE ALL ON FUNCTION
+    @extschema@.create_invoice_draft(uuid, text, uuid, timestamptz, timestamptz, uuid),
+    @extschema@.refresh_invoice_totals(uuid),
+    @extschema@.add_invoice_line(uuid, text, text, numeric, numeric, text, timestamptz, timestamptz, text, text, numeric),
+    @extschema@.issue_invoice(uuid, date),
+    @extschema@.void_invoice(uuid, text),
+    @extschema@.tg_invoice_immutable()
+    FROM PUBLIC;
+
+-- ============================================================================================
 -- Ownership, dump configuration, row-level security and privileges
 -- ============================================================================================
 DO $finish$
@@ -2521,8 +3137,16 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.gst_state_list(),
     @extschema@.gstin_is_valid(text), @extschema@.gstin_is_valid(text, boolean),
     @extschema@.gstin_state_code(text), @extschema@.gstin_state_code(text, boolean),
-    @extschema@.gstin_explain(text, boolean)
+    @extschema@.gstin_explain(text, boolean),
+    -- Billing arithmetic: pure functions of their arguments (and the settings), no data.
+    @extschema@.gst_line_tax(numeric, numeric, text, text, boolean, text), @extschema@.gst_rate_for_sac(text),
+    @extschema@.add_months_clamped(date, integer, integer), @extschema@.billing_period(date, text, integer),
+    @extschema@.financial_year(date), @extschema@.recurring_price(numeric, text),
+    @extschema@.prorate(numeric, integer, integer), @extschema@.prorate_plan_change(numeric, numeric, integer, integer),
+    @extschema@.format_invoice_number(text, text, bigint), @extschema@.billing_settings()
     TO PUBLIC;
+-- Quotes read the catalogue and the customer: the API (the sidecar's checkout and price preview).
+GRANT EXECUTE ON FUNCTION @extschema@.quote_subscription(text, text, jsonb, uuid) TO balatrix_api;
 
 -- Reporting: every table, except authentication secrets.
 GRANT SELECT ON ALL TABLES IN SCHEMA @extschema@ TO balatrix_readonly;
