@@ -11,6 +11,8 @@ PACKAGES=(
 	postgresql-15 postgresql-client-15 postgresql-15-cron
 	# sidecar
 	libpistache-dev libpqxx-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libspdlog-dev
+	# sidecar security primitives: argon2id, randomness, constant-time compares (libsodium); TOTP (liboath)
+	libsodium-dev liboath-dev
 	# tests: GoogleTest, pgTAP and pg_prove, curl for the end-to-end scripts
 	libgtest-dev libgmock-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl curl
 	# benchmarks: the prefix extension (a GiST baseline of bench/rating_lookup.sh)

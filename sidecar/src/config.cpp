@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/cors.hpp"
+
 namespace balatrix::sidecar {
 namespace {
 
@@ -23,6 +25,10 @@ constexpr const char* kPoolSize = "DB_POOL_SIZE";
 constexpr const char* kPoolTimeout = "DB_POOL_TIMEOUT_MS";
 constexpr const char* kMaxBodyBytes = "MAX_BODY_BYTES";
 constexpr const char* kShutdownGrace = "SHUTDOWN_GRACE_MS";
+constexpr const char* kCorsAllowedOrigins = "CORS_ALLOWED_ORIGINS";
+constexpr const char* kCorsAllowCredentials = "CORS_ALLOW_CREDENTIALS";
+constexpr const char* kHstsMaxAge = "HSTS_MAX_AGE_SECONDS";
+constexpr const char* kJwtLeeway = "JWT_LEEWAY_SECONDS";
 constexpr const char* kRazorpayKeyId = "RAZORPAY_KEY_ID";
 constexpr const char* kRazorpayKeySecret = "RAZORPAY_KEY_SECRET";
 constexpr const char* kRazorpayWebhookSecret = "RAZORPAY_WEBHOOK_SECRET";
@@ -74,6 +80,24 @@ public:
 			return fallback;
 		}
 		return parsed;
+	}
+
+	// true/false (also 1/0, any case), or `fallback` when unset.
+	bool
+	Boolean(const char* name, bool fallback)
+	{
+		const auto value = Get(name);
+		if (!value)
+			return fallback;
+		std::string lower(*value);
+		for (char& c : lower)
+			c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+		if (lower == "true" || lower == "1")
+			return true;
+		if (lower == "false" || lower == "0")
+			return false;
+		Problem(name, "must be true or false (got " + Quote(*value) + ")");
+		return fallback;
 	}
 
 	// An optional http(s) URL, or `fallback` when unset.
@@ -247,6 +271,50 @@ Config::FromEnv(const EnvLookup& lookup)
 	config.shutdown_grace = std::chrono::milliseconds(
 		reader.Integer(kShutdownGrace, 0, kMaxShutdownGrace.count(), kDefaultShutdownGrace.count()));
 
+	// Read first: whether "*" is acceptable depends on it.
+	config.cors_allow_credentials = reader.Boolean(kCorsAllowCredentials, false);
+	if (auto value = reader.Get(kCorsAllowedOrigins)) {
+		std::vector<std::string> origins;
+		std::vector<std::string> rejected;
+		bool wildcard = false;
+		std::size_t start = 0;
+		while (start <= value->size()) {
+			auto end = value->find(',', start);
+			if (end == std::string::npos)
+				end = value->size();
+			std::string item = value->substr(start, end - start);
+			start = end + 1;
+			const auto first = item.find_first_not_of(" \t");
+			const auto last = item.find_last_not_of(" \t");
+			item = first == std::string::npos ? std::string() : item.substr(first, last - first + 1);
+			if (item == "*") {
+				wildcard = true;
+			} else if (auto origin = http::NormalizeOrigin(item)) {
+				origins.push_back(std::move(*origin));
+			} else {
+				rejected.push_back(Reader::Quote(item));
+			}
+		}
+		if (!rejected.empty()) {
+			std::string list;
+			for (const auto& item : rejected)
+				list += (list.empty() ? "" : ", ") + item;
+			reader.Problem(kCorsAllowedOrigins, "entries must be origins such as https://portal.example.in or "
+			                                    "http://localhost:4200 (scheme, host, optional port; no path); got " +
+			                                        list);
+		} else if (wildcard && !origins.empty()) {
+			reader.Problem(kCorsAllowedOrigins, "\"*\" must be the only entry when given");
+		} else if (wildcard && config.cors_allow_credentials) {
+			reader.Problem(kCorsAllowedOrigins,
+			               "\"*\" cannot be combined with CORS_ALLOW_CREDENTIALS=true; list the origins instead");
+		} else {
+			config.cors_allowed_origins = wildcard ? std::vector<std::string>{"*"} : std::move(origins);
+		}
+	}
+	config.hsts_max_age = std::chrono::seconds(reader.Integer(kHstsMaxAge, 0, kMaxHstsMaxAge.count(), 0));
+	config.jwt_leeway =
+		std::chrono::seconds(reader.Integer(kJwtLeeway, 0, kMaxJwtLeeway.count(), kDefaultJwtLeeway.count()));
+
 	config.razorpay_key_id = reader.Get(kRazorpayKeyId);
 	config.razorpay_key_secret = reader.Get(kRazorpayKeySecret);
 	config.razorpay_webhook_secret = reader.Get(kRazorpayWebhookSecret);
@@ -286,6 +354,10 @@ Config::Redacted() const
 		{kPoolTimeout, db_pool_timeout.count()},
 		{kMaxBodyBytes, max_body_bytes},
 		{kShutdownGrace, shutdown_grace.count()},
+		{kCorsAllowedOrigins, cors_allowed_origins},
+		{kCorsAllowCredentials, cors_allow_credentials},
+		{kHstsMaxAge, hsts_max_age.count()},
+		{kJwtLeeway, jwt_leeway.count()},
 		{kRazorpayKeyId, razorpay_key_id ? nlohmann::json(*razorpay_key_id) : nlohmann::json(nullptr)},
 		{kRazorpayKeySecret, SecretState(razorpay_key_secret)},
 		{kRazorpayWebhookSecret, SecretState(razorpay_webhook_secret)},

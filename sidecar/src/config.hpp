@@ -7,6 +7,11 @@
  * Secrets (DATABASE_URL, JWT_SECRET, gateway secrets, SMTP_URL) are held here and nowhere else; log
  * Config::Redacted(), never the fields.
  *
+ * CORS_ALLOWED_ORIGINS is a comma-separated list of exact origins (http(s)://host[:port], no path) that browsers
+ * may call the API from, or "*" alone; CORS_ALLOW_CREDENTIALS (true/false) lets them send cookies, and cannot
+ * be combined with "*". HSTS_MAX_AGE_SECONDS > 0 adds Strict-Transport-Security (only behind HTTPS).
+ * JWT_LEEWAY_SECONDS is the clock skew tolerated when access tokens are checked.
+ *
  * SHUTDOWN_GRACE_MS (0..600000, default 10000) bounds the graceful shutdown: after SIGTERM/SIGINT the sidecar
  * fails /health/ready and keeps serving until no request is in flight, but stops after this long regardless
  * (0: stop at once). Whatever supervises the process must wait longer than this before it sends SIGKILL
@@ -57,6 +62,9 @@ struct Config {
 	static constexpr std::chrono::milliseconds kDefaultShutdownGrace{10000};
 	static constexpr std::chrono::milliseconds kMaxShutdownGrace{600000};
 	static constexpr std::size_t kMinJwtSecretBytes = 32;
+	static constexpr std::chrono::seconds kMaxHstsMaxAge{63072000}; // two years
+	static constexpr std::chrono::seconds kDefaultJwtLeeway{30};
+	static constexpr std::chrono::seconds kMaxJwtLeeway{300};
 	static constexpr const char* kDefaultRazorpayApiBase = "https://api.razorpay.com";
 	static constexpr const char* kDefaultStripeApiBase = "https://api.stripe.com";
 
@@ -71,6 +79,11 @@ struct Config {
 	std::size_t max_body_bytes = kDefaultMaxBodyBytes;
 	// SHUTDOWN_GRACE_MS: the longest wait for requests in flight after SIGTERM/SIGINT (see above).
 	std::chrono::milliseconds shutdown_grace = kDefaultShutdownGrace;
+	// CORS_ALLOWED_ORIGINS, normalised (lower case); empty: no cross-origin access. Either origins or {"*"}.
+	std::vector<std::string> cors_allowed_origins;
+	bool cors_allow_credentials = false;
+	std::chrono::seconds hsts_max_age{0}; // 0: no Strict-Transport-Security header
+	std::chrono::seconds jwt_leeway = kDefaultJwtLeeway;
 
 	// Used by later features; read and validated now so a typo fails at deploy time, not at first payment.
 	std::optional<std::string> razorpay_key_id;         // public identifier, not a secret

@@ -153,8 +153,12 @@ Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigse
 
 	sidecar::http::HealthHandler health_handler(health);
 
-	sidecar::http::Router router(sidecar::http::Handlers{health_handler},
-	                             sidecar::http::RouterOptions{config.max_body_bytes}, lifecycle, logger);
+	sidecar::http::RouterOptions router_options;
+	router_options.max_body_bytes = config.max_body_bytes;
+	router_options.cors.allowed_origins = config.cors_allowed_origins;
+	router_options.cors.allow_credentials = config.cors_allow_credentials;
+	router_options.security.hsts_max_age = config.hsts_max_age;
+	sidecar::http::Router router(sidecar::http::Handlers{health_handler}, router_options, lifecycle, logger);
 
 	sidecar::http::ServerOptions server_options;
 	server_options.address = config.listen_address;

@@ -108,6 +108,10 @@ TEST(Config, DefaultsApplyWhenOnlyRequiredSettingsAreGiven)
 	EXPECT_FALSE(config.razorpay_key_id.has_value());
 	EXPECT_FALSE(config.stripe_secret_key.has_value());
 	EXPECT_FALSE(config.smtp_url.has_value());
+	EXPECT_TRUE(config.cors_allowed_origins.empty());
+	EXPECT_FALSE(config.cors_allow_credentials);
+	EXPECT_EQ(config.hsts_max_age, std::chrono::seconds(0));
+	EXPECT_EQ(config.jwt_leeway, std::chrono::seconds(30));
 }
 
 TEST(Config, ExplicitValuesOverrideDefaults)
@@ -271,6 +275,58 @@ TEST(Config, RejectedValuesAreEchoedSafely)
 	EXPECT_THAT(problems[0].message, HasSubstr("\\x1b"));
 }
 
+TEST(Config, CorsOriginsAreNormalisedAndValidated)
+{
+	Env env = ValidEnv();
+	env["CORS_ALLOWED_ORIGINS"] = " HTTPS://Portal.Example.in , http://localhost:4200,http://[::1]:8080 ";
+	env["CORS_ALLOW_CREDENTIALS"] = "TRUE";
+	const Config config = MustParse(env);
+	EXPECT_EQ(config.cors_allowed_origins,
+	          (std::vector<std::string>{"https://portal.example.in", "http://localhost:4200", "http://[::1]:8080"}));
+	EXPECT_TRUE(config.cors_allow_credentials);
+
+	env["CORS_ALLOW_CREDENTIALS"] = "false";
+	env["CORS_ALLOWED_ORIGINS"] = "*";
+	EXPECT_EQ(MustParse(env).cors_allowed_origins, std::vector<std::string>{"*"});
+
+	for (const char* bad : {"https://portal.example.in/", "portal.example.in", "https://a.example,,https://b.example",
+	                        "null", "*,https://a.example", "https://a.example,", "ftp://a.example"}) {
+		env["CORS_ALLOWED_ORIGINS"] = bad;
+		const auto problems = MustFail(env);
+		ASSERT_EQ(problems.size(), 1u) << bad;
+		EXPECT_EQ(problems[0].variable, "CORS_ALLOWED_ORIGINS") << bad;
+	}
+}
+
+TEST(Config, WildcardOriginIsRefusedWithCredentials)
+{
+	Env env = ValidEnv();
+	env["CORS_ALLOWED_ORIGINS"] = "*";
+	env["CORS_ALLOW_CREDENTIALS"] = "1";
+	const auto problems = MustFail(env);
+	ASSERT_EQ(problems.size(), 1u);
+	EXPECT_EQ(problems[0].variable, "CORS_ALLOWED_ORIGINS");
+	EXPECT_THAT(problems[0].message, HasSubstr("CORS_ALLOW_CREDENTIALS"));
+}
+
+TEST(Config, HstsLeewayAndBooleansAreBounded)
+{
+	Env env = ValidEnv();
+	env["HSTS_MAX_AGE_SECONDS"] = "31536000";
+	env["JWT_LEEWAY_SECONDS"] = "0";
+	const Config config = MustParse(env);
+	EXPECT_EQ(config.hsts_max_age, std::chrono::seconds(31536000));
+	EXPECT_EQ(config.jwt_leeway, std::chrono::seconds(0));
+
+	const Env bad{{"DATABASE_URL", "postgresql://x@127.0.0.1/x"},
+	              {"JWT_SECRET", kSecret},
+	              {"HSTS_MAX_AGE_SECONDS", "63072001"},
+	              {"JWT_LEEWAY_SECONDS", "301"},
+	              {"CORS_ALLOW_CREDENTIALS", "yes"}};
+	EXPECT_THAT(Variables(MustFail(bad)),
+	            UnorderedElementsAre("HSTS_MAX_AGE_SECONDS", "JWT_LEEWAY_SECONDS", "CORS_ALLOW_CREDENTIALS"));
+}
+
 TEST(Config, RedactedHidesEverySecretAndShowsTheRest)
 {
 	Env env = ValidEnv();
@@ -300,6 +356,8 @@ TEST(Config, RedactedHidesEverySecretAndShowsTheRest)
 	EXPECT_EQ(redacted["PORT"], 3000);
 	EXPECT_EQ(redacted["LOG_LEVEL"], "info");
 	EXPECT_EQ(redacted["SHUTDOWN_GRACE_MS"], 10000);
+	EXPECT_EQ(redacted["CORS_ALLOWED_ORIGINS"], nlohmann::json::array());
+	EXPECT_EQ(redacted["JWT_LEEWAY_SECONDS"], 30);
 }
 
 TEST(Config, RedactedShowsUnsetSecretsAsNull)

@@ -15,13 +15,21 @@ using nlohmann::json;
 const auto kInstant = std::chrono::system_clock::time_point(std::chrono::milliseconds(1795514400123LL));
 
 const ErrorCode kAllCodes[] = {
-	ErrorCode::kBadRequest,       ErrorCode::kInvalidJson,
-	ErrorCode::kUnauthorized,     ErrorCode::kForbidden,
-	ErrorCode::kNotFound,         ErrorCode::kMethodNotAllowed,
-	ErrorCode::kRequestTimeout,   ErrorCode::kConflict,
-	ErrorCode::kPayloadTooLarge,  ErrorCode::kUnsupportedMediaType,
-	ErrorCode::kValidationFailed, ErrorCode::kRateLimited,
-	ErrorCode::kInternalError,    ErrorCode::kServiceUnavailable,
+	ErrorCode::kBadRequest,
+	ErrorCode::kInvalidJson,
+	ErrorCode::kUnauthorized,
+	ErrorCode::kForbidden,
+	ErrorCode::kNotFound,
+	ErrorCode::kMethodNotAllowed,
+	ErrorCode::kRequestTimeout,
+	ErrorCode::kConflict,
+	ErrorCode::kPayloadTooLarge,
+	ErrorCode::kUriTooLong,
+	ErrorCode::kUnsupportedMediaType,
+	ErrorCode::kValidationFailed,
+	ErrorCode::kRateLimited,
+	ErrorCode::kInternalError,
+	ErrorCode::kServiceUnavailable,
 };
 
 TEST(Envelope, ToHttpStatusFollowsPRODUCTSection9)
@@ -35,6 +43,7 @@ TEST(Envelope, ToHttpStatusFollowsPRODUCTSection9)
 	EXPECT_EQ(ToHttpStatus(ErrorCode::kRequestTimeout), 408);
 	EXPECT_EQ(ToHttpStatus(ErrorCode::kConflict), 409);
 	EXPECT_EQ(ToHttpStatus(ErrorCode::kPayloadTooLarge), 413);
+	EXPECT_EQ(ToHttpStatus(ErrorCode::kUriTooLong), 414);
 	EXPECT_EQ(ToHttpStatus(ErrorCode::kUnsupportedMediaType), 415);
 	EXPECT_EQ(ToHttpStatus(ErrorCode::kValidationFailed), 422);
 	EXPECT_EQ(ToHttpStatus(ErrorCode::kRateLimited), 429);
@@ -62,6 +71,9 @@ TEST(Envelope, ErrorCodeNamesAreDistinctUpperSnakeCase)
 	EXPECT_EQ(ErrorCodeName(ErrorCode::kNotFound), "NOT_FOUND");
 	EXPECT_EQ(ErrorCodeName(ErrorCode::kServiceUnavailable), "SERVICE_UNAVAILABLE");
 	EXPECT_EQ(ErrorCodeName(ErrorCode::kValidationFailed), "VALIDATION_ERROR");
+	EXPECT_EQ(ErrorCodeName(ErrorCode::kUriTooLong), "URI_TOO_LONG");
+	EXPECT_EQ(ErrorCodeName(ErrorCode::kUnsupportedMediaType), "UNSUPPORTED_MEDIA_TYPE");
+	EXPECT_EQ(ErrorCodeName(ErrorCode::kInvalidJson), "INVALID_JSON");
 }
 
 TEST(Envelope, SuccessShape)

@@ -150,4 +150,65 @@ SendRaw(unsigned short port, const std::string& raw, int timeout_ms)
 	return received;
 }
 
+namespace {
+
+// True when `received` holds a whole response: its head and as many body bytes as Content-Length says.
+bool
+IsCompleteResponse(const std::string& received)
+{
+	const auto head_end = received.find("\r\n\r\n");
+	if (head_end == std::string::npos)
+		return false;
+	std::string head = received.substr(0, head_end);
+	std::transform(head.begin(), head.end(), head.begin(),
+	               [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+	const auto field = head.find("\r\ncontent-length:");
+	if (field == std::string::npos)
+		return true;
+	const std::size_t length = std::stoul(head.substr(field + 17));
+	return received.size() >= head_end + 4 + length;
+}
+
+} // namespace
+
+std::vector<std::string>
+ExchangeOnOneConnection(unsigned short port, const std::vector<std::string>& requests, int timeout_ms)
+{
+	const Socket socket;
+	const int fd = socket.fd();
+	if (fd < 0)
+		throw std::runtime_error("socket failed");
+	sockaddr_in address{};
+	address.sin_family = AF_INET;
+	address.sin_port = htons(port);
+	address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
+		throw std::runtime_error("connect failed");
+
+	std::vector<std::string> responses;
+	for (const auto& request : requests) {
+		if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
+			break;
+		std::string received;
+		const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+		while (!IsCompleteResponse(received)) {
+			const auto left =
+				std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+			pollfd poll_fd{fd, POLLIN, 0};
+			if (left.count() <= 0 || ::poll(&poll_fd, 1, static_cast<int>(left.count())) <= 0)
+				break;
+			char buffer[4096];
+			const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+			if (n <= 0)
+				break;
+			received.append(buffer, static_cast<std::size_t>(n));
+		}
+		const bool complete = IsCompleteResponse(received);
+		responses.push_back(std::move(received));
+		if (!complete)
+			break;
+	}
+	return responses;
+}
+
 } // namespace balatrix::sidecar::testing

@@ -26,4 +26,10 @@ HttpResult Fetch(const std::string& method, const std::string& url, const std::v
 // back until it closes the connection or `timeout_ms` passes. For requests curl refuses to send.
 std::string SendRaw(unsigned short port, const std::string& raw, int timeout_ms = 3000);
 
+// Sends each request on one keep-alive TCP connection, waiting for each complete response (headers and
+// Content-Length bytes of body) before sending the next; returns the raw responses. A response that does not
+// complete within `timeout_ms` is returned as far as it came, and the remaining requests are not sent.
+std::vector<std::string> ExchangeOnOneConnection(unsigned short port, const std::vector<std::string>& requests,
+                                                 int timeout_ms = 3000);
+
 } // namespace balatrix::sidecar::testing

@@ -52,11 +52,14 @@ TEST_F(RouterTest, ClientRequestIdIsEchoedInHeaderBodyAndLog)
 		"http_request", [](const json& line) { return line.value("request_id", "") == "client.id_42-x"; });
 	ASSERT_EQ(lines.size(), 1u);
 	EXPECT_EQ(lines[0]["method"], "GET");
-	EXPECT_EQ(lines[0]["path"], "/health");
+	EXPECT_EQ(lines[0]["route"], "/health");
+	EXPECT_FALSE(lines[0].contains("path")) << "the access log names route patterns, never raw paths";
 	EXPECT_EQ(lines[0]["status"], 200);
-	EXPECT_TRUE(lines[0]["ms"].is_number());
-	EXPECT_GE(lines[0]["ms"].get<double>(), 0.0);
+	EXPECT_TRUE(lines[0]["duration_us"].is_number_integer());
+	EXPECT_GE(lines[0]["duration_us"].get<long long>(), 0);
 	EXPECT_EQ(lines[0]["remote"], "127.0.0.1");
+	EXPECT_EQ(lines[0]["bytes"], result.body.size());
+	EXPECT_EQ(lines[0]["request_bytes"], 0);
 }
 
 TEST_F(RouterTest, RequestIdIsGeneratedWhenAbsent)

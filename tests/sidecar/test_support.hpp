@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -193,14 +194,25 @@ private:
 
 inline constexpr const char* kTestVersion = "9.8.7-test";
 
+// What a TestServer is built with besides the production routes.
+struct TestServerOptions {
+	std::size_t max_body_bytes = 4096;
+	http::CorsOptions cors;
+	http::SecurityHeaderOptions security;
+	// Called with the router before it starts serving, to add probe routes (Router::Add).
+	std::function<void(http::Router&)> extra_routes;
+};
+
 // The production object graph minus the database, serving on 127.0.0.1:<ephemeral>.
 class TestServer {
 public:
-	explicit TestServer(std::size_t max_body_bytes = 4096)
+	explicit TestServer(std::size_t max_body_bytes = 4096) : TestServer(WithBodyLimit(max_body_bytes)) {}
+
+	explicit TestServer(TestServerOptions options)
 		: sink_(std::make_shared<CaptureSink>()), logger_(MakeJsonLogger("test", LogLevel::kDebug, sink_)),
 		  health_(probe_, lifecycle_, kTestVersion), health_handler_(health_),
-		  router_(http::Handlers{health_handler_}, http::RouterOptions{max_body_bytes}, lifecycle_, *logger_),
-		  server_(Options(max_body_bytes), router_.MakeHttpHandler())
+		  router_(http::Handlers{health_handler_}, RouterOptionsOf(options), lifecycle_, *logger_),
+		  server_(Options(options.max_body_bytes), HttpHandler(router_, options))
 	{
 		server_.Start();
 	}
@@ -243,6 +255,33 @@ public:
 	}
 
 private:
+	static TestServerOptions
+	WithBodyLimit(std::size_t max_body_bytes)
+	{
+		TestServerOptions options;
+		options.max_body_bytes = max_body_bytes;
+		return options;
+	}
+
+	static http::RouterOptions
+	RouterOptionsOf(const TestServerOptions& options)
+	{
+		http::RouterOptions router;
+		router.max_body_bytes = options.max_body_bytes;
+		router.cors = options.cors;
+		router.security = options.security;
+		return router;
+	}
+
+	// Runs in the member initialiser list, after router_ exists and before the server takes its handler.
+	static std::shared_ptr<Pistache::Http::Handler>
+	HttpHandler(http::Router& router, const TestServerOptions& options)
+	{
+		if (options.extra_routes)
+			options.extra_routes(router);
+		return router.MakeHttpHandler();
+	}
+
 	static http::ServerOptions
 	Options(std::size_t max_body_bytes)
 	{

@@ -53,6 +53,8 @@ ToHttpStatus(ErrorCode code)
 		return 409;
 	case ErrorCode::kPayloadTooLarge:
 		return 413;
+	case ErrorCode::kUriTooLong:
+		return 414;
 	case ErrorCode::kUnsupportedMediaType:
 		return 415;
 	case ErrorCode::kValidationFailed:
@@ -89,6 +91,8 @@ ErrorCodeName(ErrorCode code)
 		return "CONFLICT";
 	case ErrorCode::kPayloadTooLarge:
 		return "PAYLOAD_TOO_LARGE";
+	case ErrorCode::kUriTooLong:
+		return "URI_TOO_LONG";
 	case ErrorCode::kUnsupportedMediaType:
 		return "UNSUPPORTED_MEDIA_TYPE";
 	case ErrorCode::kValidationFailed:

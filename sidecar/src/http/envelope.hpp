@@ -33,6 +33,7 @@ enum class ErrorCode {
 	kRequestTimeout,       // 408 REQUEST_TIMEOUT: the client did not finish sending the request in time
 	kConflict,             // 409 CONFLICT: state conflict, duplicate
 	kPayloadTooLarge,      // 413 PAYLOAD_TOO_LARGE: body over MAX_BODY_BYTES
+	kUriTooLong,           // 414 URI_TOO_LONG: request line over http::kMaxRequestLineBytes
 	kUnsupportedMediaType, // 415 UNSUPPORTED_MEDIA_TYPE: body is not application/json
 	kValidationFailed,     // 422 VALIDATION_ERROR: well-formed but invalid input
 	kRateLimited,          // 429 RATE_LIMIT_EXCEEDED
@@ -58,8 +59,9 @@ nlohmann::ordered_json ErrorEnvelope(ErrorCode code, std::string_view message, c
                                      const ResponseMeta& meta);
 
 // A finished response: what a handler returns and the router sends. The body is serialized already, so
-// this header needs no JSON library. Content-Type (application/json; charset=utf-8), X-Request-ID and
-// Cache-Control are added by the router; `headers` holds anything else (e.g. Allow).
+// this header needs no JSON library. Content-Type (application/json; charset=utf-8), X-Request-ID, the
+// security headers (security_headers.hpp) and CORS are added by the router; `headers` holds anything else
+// (e.g. Allow, Retry-After). A handler cannot override a header the router sets: the router's copy wins.
 struct Reply {
 	int status = 200;
 	std::string body;

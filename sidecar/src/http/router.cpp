@@ -2,42 +2,37 @@
 
 #include <sys/socket.h>
 
-#include <algorithm>
-#include <functional>
+#include <atomic>
+#include <cstring>
 #include <new>
-#include <stdexcept>
 #include <optional>
+#include <sstream>
+#include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 #include <pistache/http.h>
 #include <pistache/peer.h>
-#include <pistache/router.h>
 
-#include "http/envelope.hpp"
 #include "http/health_handler.hpp"
-#include "http/request_context.hpp"
 #include "http/request_id.hpp"
+#include "http/url.hpp"
 #include "log.hpp"
 #include "service/lifecycle.hpp"
 
 namespace balatrix::sidecar::http {
 
 namespace Http = Pistache::Http;
-namespace Rest = Pistache::Rest;
 namespace Tcp = Pistache::Tcp;
 using nlohmann::json;
 
 namespace {
 
-using Handle = std::function<Reply(const RequestContext&)>;
-
-// Marks a connection whose byte stream can no longer be trusted (see EndpointHandler::onInput).
-constexpr const char* kRejectedPeerKey = "balatrix.rejected";
-// Access log lines and messages quote the path; cap it so a huge URL cannot bloat every line.
+// Per-connection state kept by EndpointHandler (Pistache peers carry named shared_ptr<void> data).
+constexpr const char* kPeerStateKey = "balatrix.peer";
+// Messages quote the path; cap it so a huge URL cannot bloat a response.
 constexpr std::size_t kMaxQuotedPathLength = 512;
 
 // A response header with a name known only at run time. Pistache writes only typed headers to the wire (Raw
@@ -77,52 +72,110 @@ private:
 	std::string value_;
 };
 
-// Header names and values must not contain CR or LF (response splitting).
-bool
-IsSafeHeaderText(std::string_view text)
-{
-	return text.find_first_of("\r\n") == std::string_view::npos;
-}
-
-std::string
-QuotedPath(const std::string& resource)
-{
-	if (resource.size() <= kMaxQuotedPathLength)
-		return resource;
-	return resource.substr(0, kMaxQuotedPathLength) + "...";
-}
-
-// Pistache's sanitizeResource throws std::out_of_range on an empty path (substr past the end); an empty
-// request target is the client's mistake, so it must not reach it.
-std::string
-SanitizedPath(const std::string& resource)
-{
-	if (resource.empty())
-		return std::string();
-	try {
-		return Rest::SegmentTreeNode::sanitizeResource(resource);
-	} catch (const std::exception&) {
-		return std::string();
+// The first line of the request being received, captured from the raw bytes before Pistache parses them: it
+// is the only place the query string survives intact (Pistache's own query map drops repeated names and
+// order). Pistache 0.0.5 parses one request per input chunk sequence and discards whatever follows it in the
+// last chunk (no pipelining), so the capture restarts exactly when the parser does: after each request.
+class RequestLineCapture {
+public:
+	// Appends `data` up to its first '\n', unless the line is complete already. False when the line outgrows
+	// kMaxRequestLineBytes (the request gets 414).
+	bool
+	Feed(const char* data, std::size_t length)
+	{
+		if (complete_)
+			return true;
+		const void* newline = std::memchr(data, '\n', length);
+		const std::size_t take =
+			newline != nullptr ? static_cast<std::size_t>(static_cast<const char*>(newline) - data) : length;
+		if (line_.size() + take > kMaxRequestLineBytes)
+			return false;
+		line_.append(data, take);
+		complete_ = newline != nullptr;
+		return true;
 	}
+
+	// The captured line; the capture starts over for the next request.
+	std::string
+	Take()
+	{
+		std::string line = std::move(line_);
+		line_.clear();
+		complete_ = false;
+		return line;
+	}
+
+private:
+	std::string line_;
+	bool complete_ = false;
+};
+
+struct PeerState {
+	// Set after a framing error: the byte stream can no longer be trusted (see EndpointHandler::onInput).
+	bool rejected = false;
+	RequestLineCapture line;
+};
+
+std::string
+QuotedPath(std::string_view path)
+{
+	if (path.size() <= kMaxQuotedPathLength)
+		return std::string(path);
+	return std::string(path.substr(0, kMaxQuotedPathLength)) + "...";
 }
 
+// A request header's value whether Pistache kept it raw or parsed it into a typed header.
 std::optional<std::string>
-IncomingRequestId(const Http::Request& request)
+HeaderValue(const Http::Request& request, std::string_view name)
 {
-	const auto raw = request.headers().tryGetRaw(kRequestIdHeader);
-	if (!raw)
-		return std::nullopt;
-	return raw->value();
+	const std::string key(name);
+	const auto& headers = request.headers();
+	if (const auto raw = headers.tryGetRaw(key))
+		return raw->value();
+	if (const auto typed = headers.tryGet(key)) {
+		std::ostringstream value;
+		typed->write(value);
+		return value.str();
+	}
+	return std::nullopt;
+}
+
+bool
+IsSafeMethod(std::string_view method)
+{
+	return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
+std::string
+Join(const std::vector<std::string>& items)
+{
+	std::string joined;
+	for (const auto& item : items)
+		joined += (joined.empty() ? "" : ", ") + item;
+	return joined;
 }
 
 } // namespace
+
+std::optional<std::string>
+RequestHeader(const RequestContext& context, std::string_view name)
+{
+	if (context.http == nullptr)
+		return std::nullopt;
+	try {
+		return HeaderValue(*context.http, name);
+	} catch (const std::exception&) {
+		return std::nullopt;
+	}
+}
 
 // ---- Dispatcher: the state every route shares ----------------------------------------------------------------
 
 class Dispatcher {
 public:
 	Dispatcher(Handlers handlers, RouterOptions options, service::Lifecycle& lifecycle, spdlog::logger& logger)
-		: handlers_(handlers), options_(options), lifecycle_(lifecycle), logger_(logger),
+		: handlers_(handlers), max_body_bytes_(options.max_body_bytes), cors_(std::move(options.cors)),
+		  security_headers_(SecurityHeaders(options.security)), lifecycle_(lifecycle), logger_(logger),
 		  json_type_(Http::Mime::MediaType::fromString("application/json; charset=utf-8"))
 	{
 	}
@@ -133,101 +186,73 @@ public:
 		return handlers_;
 	}
 
-	// Remembers that `method` serves `path`, so a request for the path with another method gets 405.
 	void
-	Remember(Http::Method method, const std::string& path)
+	Add(std::string_view method, std::string_view pattern, RouteHandler handler, RouteOptions options)
 	{
-		// SegmentTreeNode keeps string_views into the resource; the aliasing shared_ptr keeps the string alive.
-		auto owner = std::make_shared<std::string>(Rest::SegmentTreeNode::sanitizeResource(path));
-		std::shared_ptr<char> resource(owner, owner->data());
-		known_routes_[method].addRoute(
-			std::string_view(*owner),
-			[](const Rest::Request&, Http::ResponseWriter) { return Rest::Route::Result::Ok; }, resource);
+		if (frozen_.load())
+			throw std::logic_error("Router::Add after MakeHttpHandler: routes are fixed once serving");
+		table_.Add(method, pattern);
+		entries_.push_back(Entry{std::move(handler), options});
 	}
 
-	// Serves one request: request id, body limit, the handler, and whatever happens, exactly one enveloped
-	// response and one access log line. `route` is null when no route matched.
 	void
-	Serve(const Http::Request& request, const Rest::Request* route, Http::ResponseWriter response,
-	      const Handle& handle) noexcept
+	Freeze()
+	{
+		frozen_.store(true);
+	}
+
+	std::vector<RouteInfo>
+	Routes() const
+	{
+		return table_.routes();
+	}
+
+	// Serves one parsed request: whatever happens, exactly one enveloped response and one access log line.
+	// `target` is the request target read from the request line (url.hpp); nullopt when it is unknown.
+	void
+	Dispatch(const Http::Request& request, std::optional<std::string_view> target,
+	         Http::ResponseWriter response) noexcept
 	{
 		// First, so nothing below can skip it; Finish hands it on to the write.
 		service::Lifecycle::InFlight in_flight = lifecycle_.Track();
 		const auto started = std::chrono::steady_clock::now();
 		RequestContext context;
+		HeaderList cors_headers;
 		Reply reply;
 		try {
 			context.http = &request;
-			context.route = route;
 			context.received_at = std::chrono::system_clock::now();
-			context.request_id = ResolveRequestId(IncomingRequestId(request), ids_);
-			if (request.body().size() > options_.max_body_bytes)
-				reply = BodyTooLarge(context);
-			else
-				reply = handle(context);
+			context.request_id = ResolveRequestId(HeaderValue(request, kRequestIdHeader), ids_);
+			context.method = Http::methodString(request.method());
+			context.remote_address = request.address().host();
+			reply = Route(request, target, context, cors_headers);
 		} catch (const std::exception& e) {
 			reply = InternalError(context, e.what());
 		} catch (...) {
 			reply = InternalError(context, "non-standard exception");
 		}
-		Finish(request, response, reply, context.request_id, started, std::move(in_flight),
+		Finish(request, response, reply, context, cors_headers, started, std::move(in_flight),
 		       /*request_line_parsed=*/true);
-	}
-
-	// 405 when the path exists for other methods, else 404.
-	Reply
-	Fallback(const RequestContext& context) const
-	{
-		const Http::Request& request = *context.http;
-		const std::string method = Http::methodString(request.method());
-		const std::string path = QuotedPath(request.resource());
-
-		std::vector<std::string> allowed;
-		const std::string sanitized = SanitizedPath(request.resource());
-		for (const auto& [candidate, node] : known_routes_) {
-			try {
-				if (!sanitized.empty() && std::get<0>(node.findRoute(sanitized)) != nullptr)
-					allowed.emplace_back(Http::methodString(candidate));
-			} catch (const std::exception&) {
-				// findRoute rejects paths it cannot split; such a path matches nothing.
-			}
-		}
-		if (allowed.empty()) {
-			return Failure(context, ErrorCode::kNotFound, "Route " + method + " " + path + " not found",
-			               json{{"method", method}, {"path", path}});
-		}
-		std::sort(allowed.begin(), allowed.end());
-		std::string allow;
-		for (const auto& name : allowed)
-			allow += (allow.empty() ? "" : ", ") + name;
-		Reply reply = Failure(context, ErrorCode::kMethodNotAllowed, "Method " + method + " is not allowed on " + path,
-		                      json{{"method", method}, {"path", path}, {"allowed", allowed}});
-		reply.headers.emplace_back("Allow", allow);
-		return reply;
 	}
 
 	// Answers a request Pistache could not parse or that timed out. `partial` is whatever was parsed so far
 	// (possibly nothing). Responds with Connection: close: after a framing error the rest of the byte stream
 	// cannot be trusted.
 	void
-	Reject(const Http::Request& partial, Http::ResponseWriter response, ErrorCode code,
-	       const std::string& message) noexcept
-	{
-		Reject(partial, std::move(response), code, message, json(nullptr));
-	}
-
-	void
 	Reject(const Http::Request& partial, Http::ResponseWriter response, ErrorCode code, const std::string& message,
-	       const json& details) noexcept
+	       const json& details = json(nullptr)) noexcept
 	{
 		service::Lifecycle::InFlight in_flight = lifecycle_.Track();
 		const auto started = std::chrono::steady_clock::now();
 		RequestContext context;
+		HeaderList cors_headers;
 		Reply reply;
 		try {
 			context.http = &partial;
 			context.received_at = std::chrono::system_clock::now();
-			context.request_id = ResolveRequestId(IncomingRequestId(partial), ids_);
+			context.request_id = ResolveRequestId(HeaderValue(partial, kRequestIdHeader), ids_);
+			context.remote_address = partial.address().host();
+			cors_headers = cors_.ResponseHeaders(HeaderValue(partial, "Origin"));
 			reply = Failure(context, code, message, details);
 			response.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
 		} catch (...) {
@@ -235,7 +260,10 @@ public:
 		}
 		// Before its request line is complete a request has no method or path yet (the parser fills the
 		// resource last), so an empty resource here means "nothing to log".
-		Finish(partial, response, reply, context.request_id, started, std::move(in_flight), !partial.resource().empty(),
+		const bool line_parsed = !partial.resource().empty();
+		if (line_parsed)
+			context.method = Http::methodString(partial.method());
+		Finish(partial, response, reply, context, cors_headers, started, std::move(in_flight), line_parsed,
 		       /*close_after=*/true);
 	}
 
@@ -243,20 +271,129 @@ public:
 	std::string
 	BodyTooLargeMessage() const
 	{
-		return "Request body is larger than " + std::to_string(options_.max_body_bytes) + " bytes";
+		return "Request body is larger than " + std::to_string(max_body_bytes_) + " bytes";
 	}
 
 	json
 	BodyTooLargeDetails() const
 	{
-		return json{{"maxBytes", options_.max_body_bytes}};
+		return json{{"maxBytes", max_body_bytes_}};
 	}
 
 private:
+	struct Entry {
+		RouteHandler handler;
+		RouteOptions options;
+	};
+
+	// Every check of router.hpp, in its order, then the handler. Fills `cors_headers` for the response.
 	Reply
-	BodyTooLarge(const RequestContext& context) const
+	Route(const Http::Request& request, std::optional<std::string_view> raw_target, RequestContext& context,
+	      HeaderList& cors_headers) const
 	{
-		return Failure(context, ErrorCode::kPayloadTooLarge, BodyTooLargeMessage(), BodyTooLargeDetails());
+		const std::optional<std::string> origin = HeaderValue(request, "Origin");
+		cors_headers = cors_.ResponseHeaders(origin);
+
+		if (request.body().size() > max_body_bytes_)
+			return Failure(context, ErrorCode::kPayloadTooLarge, BodyTooLargeMessage(), BodyTooLargeDetails());
+
+		if (!raw_target && request.query().parameters().empty())
+			raw_target = request.resource(); // Pistache saw no query, so the path is the whole target
+		if (!raw_target)
+			return Failure(context, ErrorCode::kBadRequest, "Malformed HTTP request: unreadable request target");
+		const auto split = SplitRequestTarget(*raw_target);
+		if (const auto* error = std::get_if<TargetError>(&split)) {
+			return Failure(context, ErrorCode::kBadRequest,
+			               "Malformed HTTP request: " + std::string(TargetErrorMessage(*error)));
+		}
+		const RequestTarget& target = std::get<RequestTarget>(split);
+		if (target.path != request.resource()) // the capture and Pistache's parser disagree: trust neither
+			return Failure(context, ErrorCode::kBadRequest, "Malformed HTTP request: unreadable request target");
+
+		const auto preflight_method = HeaderValue(request, "Access-Control-Request-Method");
+		const bool preflight = context.method == "OPTIONS" && origin && preflight_method;
+		const RouteTable::Match match = table_.Find(context.method, target.path);
+		if (match.path_index)
+			context.route_pattern = table_.routes()[*match.path_index].pattern;
+
+		if (match.outcome == RouteTable::Match::Outcome::kNotFound)
+			return NotFound(context, target.path);
+		if (preflight)
+			return Preflight(context, *origin, match.allowed_methods, cors_headers);
+		if (match.outcome == RouteTable::Match::Outcome::kMethodNotAllowed)
+			return MethodNotAllowed(context, target.path, match.allowed_methods);
+
+		if (origin && !IsSafeMethod(context.method) && !cors_.IsAllowed(*origin)) {
+			return Failure(context, ErrorCode::kForbidden, "Cross-origin request from a refused origin",
+			               json{{"origin", QuotedPath(*origin)}});
+		}
+
+		const RouteInfo& route = table_.routes()[match.index];
+		auto params = DecodePathParams(route.param_names, match.raw_params);
+		if (const auto* error = std::get_if<PathParamError>(&params)) {
+			return Failure(context, ErrorCode::kBadRequest,
+			               "Path parameter \"" + error->name + "\" " + std::string(DecodeErrorMessage(error->error)),
+			               json{{"parameter", error->name}, {"in", "path"}});
+		}
+		context.path_params = std::move(std::get<PathParams>(params));
+
+		if (target.query) {
+			auto query = ParseQuery(*target.query);
+			if (const auto* error = std::get_if<QueryError>(&query)) {
+				json details{{"in", "query"}};
+				if (error->kind == QueryError::Kind::kDecode)
+					details["parameter"] = error->parameter;
+				return Failure(context, ErrorCode::kBadRequest, QueryErrorMessage(*error), details);
+			}
+			context.query = std::move(std::get<QueryParams>(query));
+		}
+
+		const Entry& entry = entries_[match.index];
+		context.raw_body = request.body();
+		if (entry.options.body == BodyPolicy::kJson) {
+			const std::optional<std::string> content_type = HeaderValue(request, "Content-Type");
+			auto body = ReadJsonBody(context.method, content_type, context.raw_body);
+			if (const auto* rejection = std::get_if<BodyRejection>(&body)) {
+				json details(nullptr);
+				if (rejection->offset)
+					details = json{{"offset", *rejection->offset}};
+				return Failure(context, rejection->code, rejection->message, details);
+			}
+			context.body = std::move(std::get<std::shared_ptr<const json>>(body));
+		}
+		return entry.handler(context);
+	}
+
+	Reply
+	NotFound(const RequestContext& context, std::string_view path) const
+	{
+		const std::string quoted = QuotedPath(path);
+		return Failure(context, ErrorCode::kNotFound, "Route " + context.method + " " + quoted + " not found",
+		               json{{"method", context.method}, {"path", quoted}});
+	}
+
+	Reply
+	MethodNotAllowed(const RequestContext& context, std::string_view path,
+	                 const std::vector<std::string>& allowed) const
+	{
+		const std::string quoted = QuotedPath(path);
+		Reply reply =
+			Failure(context, ErrorCode::kMethodNotAllowed, "Method " + context.method + " is not allowed on " + quoted,
+		            json{{"method", context.method}, {"path", quoted}, {"allowed", allowed}});
+		reply.headers.emplace_back("Allow", Join(allowed));
+		return reply;
+	}
+
+	Reply
+	Preflight(const RequestContext& context, const std::string& origin, const std::vector<std::string>& allowed,
+	          HeaderList& cors_headers) const
+	{
+		if (!cors_.IsAllowed(origin)) {
+			return Failure(context, ErrorCode::kForbidden, "CORS: origin not allowed",
+			               json{{"origin", QuotedPath(origin)}});
+		}
+		cors_headers = cors_.PreflightHeaders(origin, allowed);
+		return Success(context, "CORS preflight", json{{"allowedMethods", allowed}});
 	}
 
 	// Never throws: this is the last line of defence.
@@ -293,9 +430,12 @@ private:
 	// release it when the write succeeds or fails, and if Pistache discards the write unsettled (the peer
 	// vanished, the transport was torn down) destroying the callbacks releases it. If send() throws, the mark
 	// is still the local one and is released when this returns.
+	//
+	// Headers: Pistache's collection keeps the first header added under a name, so the merged list
+	// (security headers, then CORS, then the request id, then the handler's) is the only one added.
 	void
 	Finish(const Http::Request& request, Http::ResponseWriter& response, const Reply& reply,
-	       const std::string& request_id, std::chrono::steady_clock::time_point started,
+	       const RequestContext& context, const HeaderList& cors_headers, std::chrono::steady_clock::time_point started,
 	       service::Lifecycle::InFlight in_flight, bool request_line_parsed, bool close_after = false) noexcept
 	{
 		try {
@@ -306,13 +446,11 @@ private:
 			}
 			if (close_after && !headers.has<Http::Header::Connection>())
 				headers.add<Http::Header::Connection>(Http::ConnectionControl::Close);
-			if (!request_id.empty())
-				headers.add(std::make_shared<TextHeader>(kRequestIdHeader, request_id));
-			headers.add<Http::Header::CacheControl>(Http::CacheDirective::NoStore);
-			for (const auto& [name, value] : reply.headers) {
-				if (IsSafeHeaderText(name) && IsSafeHeaderText(value))
-					headers.add(std::make_shared<TextHeader>(name, value));
-			}
+			HeaderList request_id;
+			if (!context.request_id.empty())
+				request_id.emplace_back(kRequestIdHeader, context.request_id);
+			for (auto& [name, value] : MergeHeaders({&security_headers_, &cors_headers, &request_id, &reply.headers}))
+				headers.add(std::make_shared<TextHeader>(std::move(name), std::move(value)));
 			std::weak_ptr<Tcp::Peer> peer = response.getPeer();
 			auto sent = response.send(static_cast<Http::Code>(reply.status), reply.body, json_type_);
 			auto mark = std::make_shared<service::Lifecycle::InFlight>(std::move(in_flight));
@@ -328,7 +466,7 @@ private:
 		} catch (const std::exception& e) {
 			// The peer is gone or the socket failed; nothing more to tell the client.
 			LogEvent(logger_, LogLevel::kWarn, "http_send_failed",
-			         json{{"request_id", request_id}, {"error", e.what()}});
+			         json{{"request_id", context.request_id}, {"error", e.what()}});
 		} catch (...) {
 		}
 
@@ -336,62 +474,49 @@ private:
 			const auto elapsed =
 				std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
 			LogEvent(logger_, LogLevel::kInfo, "http_request",
-			         json{{"method", request_line_parsed ? Http::methodString(request.method()) : ""},
-			              {"path", QuotedPath(request.resource())},
+			         json{{"method", request_line_parsed ? context.method : std::string()},
+			              {"route", context.route_pattern.empty() ? json(nullptr) : json(context.route_pattern)},
 			              {"status", reply.status},
-			              {"ms", static_cast<double>(elapsed.count()) / 1000.0},
-			              {"request_id", request_id},
-			              {"remote", request.address().host()}});
+			              {"duration_us", elapsed.count()},
+			              {"request_id", context.request_id},
+			              {"remote", context.remote_address},
+			              {"bytes", reply.body.size()},
+			              {"request_bytes", request.body().size()}});
 		} catch (...) {
 		}
 	}
 
 	Handlers handlers_;
-	RouterOptions options_;
+	std::size_t max_body_bytes_;
+	CorsPolicy cors_;
+	HeaderList security_headers_;
 	service::Lifecycle& lifecycle_;
 	spdlog::logger& logger_;
 	RequestIdGenerator ids_;
 	Http::Mime::MediaType json_type_;
-	// Written during setup only, then read concurrently (findRoute is const).
-	std::unordered_map<Http::Method, Rest::SegmentTreeNode> known_routes_;
+	// Written during setup only (Add), then read concurrently: Freeze() ends the writing.
+	RouteTable table_;
+	std::vector<Entry> entries_;
+	std::atomic<bool> frozen_{false};
 };
 
 namespace {
 
 // ---- Routes ---------------------------------------------------------------------------------------------------
 
+// Every production route of the sidecar, in one place.
 void
-AddRoute(Rest::Router& routes, const std::shared_ptr<Dispatcher>& dispatcher, Http::Method method,
-         const std::string& path, Handle handle)
+SetupRoutes(Dispatcher& dispatcher)
 {
-	dispatcher->Remember(method, path);
-	routes.addRoute(
-		method, path,
-		[dispatcher, handle = std::move(handle)](const Rest::Request& request, Http::ResponseWriter response) {
-			dispatcher->Serve(request, &request, std::move(response), handle);
-			return Rest::Route::Result::Ok;
-		});
-}
-
-// Every route of the sidecar, in one place.
-void
-SetupRoutes(Rest::Router& routes, const std::shared_ptr<Dispatcher>& dispatcher)
-{
-	HealthHandler& health = dispatcher->handlers().health;
-	AddRoute(routes, dispatcher, Http::Method::Get, "/health",
-	         [&health](const RequestContext& context) { return health.Health(context); });
-	AddRoute(routes, dispatcher, Http::Method::Get, "/health/live",
-	         [&health](const RequestContext& context) { return health.Live(context); });
-	AddRoute(routes, dispatcher, Http::Method::Get, "/health/ready",
-	         [&health](const RequestContext& context) { return health.Ready(context); });
-
-	// Runs when no route matches the method and path. Pistache would otherwise answer 405 and 404 itself,
-	// in plain text, without a request id or an access log line.
-	routes.addCustomHandler([dispatcher](const Rest::Request& request, Http::ResponseWriter response) {
-		dispatcher->Serve(request, nullptr, std::move(response),
-		                  [&dispatcher](const RequestContext& context) { return dispatcher->Fallback(context); });
-		return Rest::Route::Result::Ok;
-	});
+	HealthHandler& health = dispatcher.handlers().health;
+	dispatcher.Add(
+		"GET", "/health", [&health](const RequestContext& context) { return health.Health(context); }, RouteOptions{});
+	dispatcher.Add(
+		"GET", "/health/live", [&health](const RequestContext& context) { return health.Live(context); },
+		RouteOptions{});
+	dispatcher.Add(
+		"GET", "/health/ready", [&health](const RequestContext& context) { return health.Ready(context); },
+		RouteOptions{});
 }
 
 // ---- The Pistache handler ---------------------------------------------------------------------------------
@@ -401,22 +526,25 @@ SetupRoutes(Rest::Router& routes, const std::shared_ptr<Dispatcher>& dispatcher)
 // example the std::length_error from reserving an absurd Content-Length. Both break the API's contract (one
 // envelope; never 500 for bad input), so onInput is re-implemented here. It mirrors Pistache 0.0.5
 // (http.cc, Handler::onInput) step for step and uses only its public and protected API; only the error
-// branches differ. After a framing error the connection is marked rejected and its further input dropped:
-// re-parsing the tail of an oversized body as new requests (Pistache's behaviour) answers garbage with
-// garbage and lets a body smuggle a request.
+// branches differ, and it captures the request line on the way (RequestLineCapture). After a framing error
+// the connection is marked rejected and its further input dropped: re-parsing the tail of an oversized body
+// as new requests (Pistache's behaviour) answers garbage with garbage and lets a body smuggle a request.
 class EndpointHandler final : public Http::Handler {
 public:
 	HTTP_PROTOTYPE(EndpointHandler)
 
-	EndpointHandler(std::shared_ptr<Rest::Router> routes, std::shared_ptr<Dispatcher> dispatcher)
-		: routes_(std::move(routes)), dispatcher_(std::move(dispatcher))
-	{
-	}
+	explicit EndpointHandler(std::shared_ptr<Dispatcher> dispatcher) : dispatcher_(std::move(dispatcher)) {}
 
 	void
 	onInput(const char* buffer, size_t length, const std::shared_ptr<Tcp::Peer>& peer) override
 	{
-		if (peer->tryGetData(kRejectedPeerKey))
+		std::shared_ptr<PeerState> state;
+		try {
+			state = StateOf(peer);
+		} catch (...) {
+			return; // out of memory for a few bytes of state: drop the input, the client times out
+		}
+		if (state->rejected)
 			return;
 
 		auto parser = getParser(peer);
@@ -424,7 +552,9 @@ public:
 		std::optional<ErrorCode> error;
 		std::string message;
 		try {
-			if (!parser->feed(buffer, length)) {
+			if (!state->line.Feed(buffer, length)) {
+				error = ErrorCode::kUriTooLong;
+			} else if (!parser->feed(buffer, length)) {
 				error = ErrorCode::kPayloadTooLarge;
 			} else if (parser->parse() == Http::Private::State::Done) {
 				Http::ResponseWriter response(request.version(), transport(), this, peer);
@@ -433,7 +563,8 @@ public:
 				response.headers().add<Http::Header::Connection>(connection ? connection->control()
 				                                                            : Http::ConnectionControl::Close);
 				peer->setIdle(false);
-				onRequest(request, std::move(response));
+				const std::string line = state->line.Take();
+				dispatcher_->Dispatch(request, RequestTargetFromLine(line), std::move(response));
 				parser->reset();
 			}
 		} catch (const Http::HttpError& e) {
@@ -451,12 +582,16 @@ public:
 			return;
 
 		try {
-			peer->putData(kRejectedPeerKey, std::make_shared<bool>(true));
+			state->rejected = true;
 			request.copyAddress(peer->address());
 			Http::ResponseWriter response(request.version(), transport(), this, peer);
 			if (*error == ErrorCode::kPayloadTooLarge) {
 				dispatcher_->Reject(request, std::move(response), *error, dispatcher_->BodyTooLargeMessage(),
 				                    dispatcher_->BodyTooLargeDetails());
+			} else if (*error == ErrorCode::kUriTooLong) {
+				dispatcher_->Reject(request, std::move(response), *error,
+				                    "Request line is longer than " + std::to_string(kMaxRequestLineBytes) + " bytes",
+				                    json{{"maxBytes", kMaxRequestLineBytes}});
 			} else {
 				dispatcher_->Reject(request, std::move(response), *error, message);
 			}
@@ -466,25 +601,12 @@ public:
 		parser->reset();
 	}
 
+	// Not called by Pistache 0.0.5 (only its Handler::onInput calls it, and onInput is replaced above); kept
+	// correct anyway. Without the raw request line, the path is the whole target only if Pistache saw no query.
 	void
 	onRequest(const Http::Request& request, Http::ResponseWriter response) override
 	{
-		if (request.resource().empty()) {
-			// "GET  HTTP/1.1": Pistache parses an empty request target, which RFC 9112 does not allow.
-			dispatcher_->Serve(request, nullptr, std::move(response), [](const RequestContext& context) {
-				return Failure(context, ErrorCode::kBadRequest, "Malformed HTTP request: empty request target");
-			});
-			return;
-		}
-		try {
-			routes_->route(request, response.clone());
-			return;
-		} catch (const std::exception&) {
-			// Route lookup itself threw (Pistache's router throws std::runtime_error on paths it cannot handle).
-			// Our handlers never throw, so nothing was sent yet: answer as an unknown route.
-		}
-		dispatcher_->Serve(request, nullptr, std::move(response),
-		                   [this](const RequestContext& context) { return dispatcher_->Fallback(context); });
+		dispatcher_->Dispatch(request, std::nullopt, std::move(response));
 	}
 
 	// Called when a handler armed ResponseWriter::timeoutAfter and did not answer in time. (Header and body
@@ -497,7 +619,16 @@ public:
 	}
 
 private:
-	std::shared_ptr<Rest::Router> routes_;
+	static std::shared_ptr<PeerState>
+	StateOf(const std::shared_ptr<Tcp::Peer>& peer)
+	{
+		if (auto existing = peer->tryGetData(kPeerStateKey))
+			return std::static_pointer_cast<PeerState>(existing);
+		auto created = std::make_shared<PeerState>();
+		peer->putData(kPeerStateKey, created);
+		return created;
+	}
+
 	std::shared_ptr<Dispatcher> dispatcher_;
 };
 
@@ -506,18 +637,30 @@ private:
 // ---- Router ---------------------------------------------------------------------------------------------------
 
 Router::Router(Handlers handlers, RouterOptions options, service::Lifecycle& lifecycle, spdlog::logger& logger)
-	: dispatcher_(std::make_shared<Dispatcher>(handlers, options, lifecycle, logger)),
-	  routes_(std::make_shared<Rest::Router>())
+	: dispatcher_(std::make_shared<Dispatcher>(handlers, std::move(options), lifecycle, logger))
 {
-	SetupRoutes(*routes_, dispatcher_);
+	SetupRoutes(*dispatcher_);
 }
 
 Router::~Router() = default;
 
+void
+Router::Add(std::string_view method, std::string_view pattern, RouteHandler handler, RouteOptions options)
+{
+	dispatcher_->Add(method, pattern, std::move(handler), options);
+}
+
+std::vector<RouteInfo>
+Router::Routes() const
+{
+	return dispatcher_->Routes();
+}
+
 std::shared_ptr<Pistache::Http::Handler>
 Router::MakeHttpHandler() const
 {
-	return std::make_shared<EndpointHandler>(routes_, dispatcher_);
+	dispatcher_->Freeze();
+	return std::make_shared<EndpointHandler>(dispatcher_);
 }
 
 } // namespace balatrix::sidecar::http
