@@ -46,6 +46,7 @@
 #include <string_view>
 #include <vector>
 
+#include "amount_io.hpp"
 #include "guard.hpp"
 #include "rating_cache.hpp"
 #include "settings.hpp"
@@ -73,7 +74,6 @@ extern "C" {
 #include "utils/timestamp.h"
 #include "funcapi.h"
 #include "utils/acl.h"
-#include "utils/numeric.h"
 #include "utils/typcache.h"
 #include "utils/uuid.h"
 }
@@ -959,13 +959,6 @@ FormatAmount(char *dst, size_t size, int64 amount)
 	         (unsigned long long) (magnitude % 10000));
 }
 
-// PG zone: an Amount4 as a numeric of scale 4 (12.3456), built from the integer: no text round trip.
-Datum
-NumericFromAmount4(int64 amount)
-{
-	return NumericGetDatum(int64_div_fast_to_numeric(amount, 4));
-}
-
 Datum
 UuidDatum(const pg_uuid_t *u)
 {
@@ -1476,10 +1469,10 @@ BALATRIX_PG_FUNCTION(balatrix_tg_cdr_rate)
 	set(OUT_DESTINATION_E164, r.has_e164 ? CStringGetTextDatum(r.e164) : (Datum) 0, !r.has_e164);
 	set(OUT_RATE_ID, Int64GetDatum(r.rate_id), !priced);
 	set(OUT_MATCHED_PREFIX, priced ? CStringGetTextDatum(r.prefix) : (Datum) 0, !priced);
-	set(OUT_RATE_PER_MINUTE, priced ? NumericFromAmount4(r.rate_per_minute) : (Datum) 0, !priced);
+	set(OUT_RATE_PER_MINUTE, priced ? balatrix::pg::Amount4ToNumeric(r.rate_per_minute) : (Datum) 0, !priced);
 	set(OUT_BILLED_SECONDS, Int64GetDatum(r.billed_seconds), !priced);
 	set(OUT_INCLUDED_SECONDS, Int64GetDatum(r.included_seconds), !priced);
-	set(OUT_CHARGE, priced ? NumericFromAmount4(r.charge) : (Datum) 0, !priced);
+	set(OUT_CHARGE, priced ? balatrix::pg::Amount4ToNumeric(r.charge) : (Datum) 0, !priced);
 	set(OUT_CURRENCY, r.has_account ? CStringGetTextDatum(r.currency) : (Datum) 0, !r.has_account);
 	set(OUT_LEDGER_ID, Int64GetDatum(r.ledger_id), !r.has_ledger);
 	return PointerGetDatum(heap_modify_tuple_by_cols(tuple, desc, n, repl_cols, repl_values, repl_nulls));
@@ -1667,13 +1660,13 @@ BALATRIX_PG_FUNCTION(balatrix_rate_cdr)
 	set(10, r.has_e164 ? CStringGetTextDatum(r.e164) : (Datum) 0, !r.has_e164);
 	set(11, Int64GetDatum(r.rate_id), !priced);
 	set(12, priced ? CStringGetTextDatum(r.prefix) : (Datum) 0, !priced);
-	set(13, priced ? NumericFromAmount4(r.rate_per_minute) : (Datum) 0, !priced);
+	set(13, priced ? balatrix::pg::Amount4ToNumeric(r.rate_per_minute) : (Datum) 0, !priced);
 	set(14, Int64GetDatum(r.billed_seconds), !priced);
 	set(15, Int64GetDatum(r.included_seconds), !priced);
-	set(16, priced ? NumericFromAmount4(r.charge) : (Datum) 0, !priced);
+	set(16, priced ? balatrix::pg::Amount4ToNumeric(r.charge) : (Datum) 0, !priced);
 	set(17, r.has_account ? CStringGetTextDatum(r.currency) : (Datum) 0, !r.has_account);
 	set(18, Int64GetDatum(r.overage_seconds), !priced);
-	set(19, priced ? NumericFromAmount4(r.overage_charge) : (Datum) 0, !priced);
+	set(19, priced ? balatrix::pg::Amount4ToNumeric(r.overage_charge) : (Datum) 0, !priced);
 	if (desc->natts != 20)
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("balatrix.rate_cdr: unexpected result type")));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));

@@ -16,11 +16,11 @@
 #include <string_view>
 #include <vector>
 
+#include "amount_io.hpp"
 #include "guard.hpp"
 #include "rating_cache.hpp"
 
 extern "C" {
-#include "utils/numeric.h"
 #include "catalog/namespace.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -369,7 +369,7 @@ BALATRIX_PG_FUNCTION(balatrix_match_rate)
 	if (matched) {
 		values[1] = Int64GetDatum(rate_id);
 		values[2] = CStringGetTextDatum(prefix);
-		values[3] = NumericGetDatum(int64_div_fast_to_numeric(rate_per_minute, 4));
+		values[3] = balatrix::pg::Amount4ToNumeric(rate_per_minute);
 	} else {
 		nulls[1] = nulls[2] = nulls[3] = true;
 	}

@@ -26,21 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
-ok() { # ok <condition-status> <description> [diagnostic]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /' | head -40
-	fi
-}
-is() { # is <got> <expected> <description>
-	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3" "got:      $1"$'\n'"expected: $2"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 echo "1..6"
 

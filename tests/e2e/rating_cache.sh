@@ -42,18 +42,7 @@ finish() {
 }
 trap finish EXIT
 
-n=0
-failed=0
-is() { # is <got> <expected> <description>
-	n=$((n + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $n - $3"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $3"
-		printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"
-	fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/tap.sh"
 
 echo "1..8"
 cleanup_rows
