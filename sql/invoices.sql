@@ -112,6 +112,12 @@ SELECT balatrix.add_invoice_line(:'cn', 'overage', 'Overage charged in error', 5
 SELECT balatrix.issue_invoice(:'cn', '2025-11-20') AS cn_number;
 SELECT document_type, invoice_number, place_of_supply_state_code, taxable_total, cgst_total, sgst_total, total, due_date
   FROM balatrix.invoices WHERE id = :'cn';
+-- It settles as much of the invoice as is outstanding: 529.24 - 100.00 paid = 429.24 >= 117.42, so
+-- all of it (amount_credited 117.42; still partially paid). The account: -529.24 (INV/2526/000001)
+-- + 117.42 (the note) = -411.82; the ledger agrees.
+SELECT invoice_number, status, amount_paid, amount_credited FROM balatrix.invoices WHERE id = :'ka';
+SELECT a.balance, (SELECT count(*) FROM balatrix.check_ledger()) AS ledger_faults
+  FROM balatrix.accounts a WHERE a.id = '00000000-0000-4000-8000-0000000f0101';
 
 -- Void: the number stays used; a voided invoice cannot be voided again or revived.
 SELECT balatrix.void_invoice(:'ch', 'issued to the wrong customer');

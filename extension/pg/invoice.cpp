@@ -67,8 +67,8 @@ BALATRIX_PG_FUNCTION(balatrix_prorate_plan_change)
 	int32 period = PG_GETARG_INT32(3);
 	core::PlanChangeProration result;
 	TupleDesc desc;
-	Datum values[5];
-	bool nulls[5] = {false, false, false, false, false};
+	Datum values[10];
+	bool nulls[10] = {false, false, false, false, false, false, false, false, false, false};
 
 	if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -118,8 +118,8 @@ BALATRIX_PG_FUNCTION(balatrix_format_invoice_number)
 BALATRIX_PG_FUNCTION(balatrix_billing_settings)
 {
 	TupleDesc desc;
-	Datum values[5];
-	bool nulls[5] = {false, false, false, false, false};
+	Datum values[10];
+	bool nulls[10] = {false, false, false, false, false, false, false, false, false, false};
 
 	if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -133,5 +133,11 @@ BALATRIX_PG_FUNCTION(balatrix_billing_settings)
 	values[2] = BoolGetDatum(balatrix::pg::invoice_round_off);
 	values[3] = CStringGetTextDatum(balatrix::pg::invoice_series ? balatrix::pg::invoice_series : "INV");
 	values[4] = Int32GetDatum(balatrix::pg::invoice_due_days);
+	values[5] = CStringGetTextDatum(balatrix::pg::downgrade_timing == balatrix::pg::kDowngradeImmediate ? "immediate"
+	                                                                                                   : "period_end");
+	values[6] = Int32GetDatum(balatrix::pg::dunning_reminder_days);
+	values[7] = Int32GetDatum(balatrix::pg::dunning_suspend_days);
+	values[8] = Int32GetDatum(balatrix::pg::cdr_retention_days);
+	values[9] = Int32GetDatum(balatrix::pg::outbox_retention_days);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }

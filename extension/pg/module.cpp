@@ -29,6 +29,11 @@ char *supplier_gstin = nullptr;
 bool invoice_round_off = false;
 char *invoice_series = nullptr;
 int invoice_due_days = 15;
+int downgrade_timing = kDowngradeAtPeriodEnd;
+int dunning_reminder_days = 3;
+int dunning_suspend_days = 15;
+int cdr_retention_days = 90;
+int outbox_retention_days = 30;
 }
 
 namespace {
@@ -37,6 +42,12 @@ const struct config_enum_entry kCdrLegsOptions[] = {
     {"a", balatrix::pg::kCdrLegsA, false},
     {"b", balatrix::pg::kCdrLegsB, false},
     {"ab", balatrix::pg::kCdrLegsAB, false},
+    {nullptr, 0, false},
+};
+
+const struct config_enum_entry kDowngradeTimingOptions[] = {
+    {"period_end", balatrix::pg::kDowngradeAtPeriodEnd, false},
+    {"immediate", balatrix::pg::kDowngradeImmediate, false},
     {nullptr, 0, false},
 };
 
@@ -168,6 +179,33 @@ _PG_init(void)
 	DefineCustomIntVariable(
 	    "balatrix.invoice_due_days", gettext_noop("Days from the issue of an invoice to its due date."), nullptr,
 	    &balatrix::pg::invoice_due_days, 15, 0, 365, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+
+	DefineCustomEnumVariable(
+	    "balatrix.downgrade_timing", gettext_noop("When a downgrade takes effect: period_end or immediate."),
+	    gettext_noop("period_end (the default) switches the plan at the next renewal; immediate switches it now and "
+	                 "credits the prorated difference with a credit note."),
+	    &balatrix::pg::downgrade_timing, balatrix::pg::kDowngradeAtPeriodEnd, kDowngradeTimingOptions, PGC_USERSET, 0,
+	    nullptr, nullptr, nullptr);
+
+	DefineCustomIntVariable(
+	    "balatrix.dunning_reminder_days",
+	    gettext_noop("Days before its due date that an unpaid invoice gets a payment reminder (0: none)."), nullptr,
+	    &balatrix::pg::dunning_reminder_days, 3, 0, 365, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+
+	DefineCustomIntVariable(
+	    "balatrix.dunning_suspend_days",
+	    gettext_noop("Days past its due date after which an unpaid invoice suspends its subscription (0: never)."),
+	    nullptr, &balatrix::pg::dunning_suspend_days, 15, 0, 365, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+
+	DefineCustomIntVariable(
+	    "balatrix.cdr_retention_days",
+	    gettext_noop("Days CDRs are kept: the retention job drops monthly partitions wholly older (0: keep all)."),
+	    nullptr, &balatrix::pg::cdr_retention_days, 90, 0, 36500, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+
+	DefineCustomIntVariable(
+	    "balatrix.outbox_retention_days",
+	    gettext_noop("Days a delivered outbox event is kept before the retention job deletes it (0: keep all)."),
+	    nullptr, &balatrix::pg::outbox_retention_days, 30, 0, 36500, PGC_USERSET, 0, nullptr, nullptr, nullptr);
 
 	MarkGUCPrefixReserved("balatrix");
 

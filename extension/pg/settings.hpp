@@ -40,6 +40,18 @@ extern char *invoice_series;
 // balatrix.invoice_due_days (int, default 15, 0..365): days from issue to the due date of an invoice.
 extern int invoice_due_days;
 
+// balatrix.downgrade_timing (enum): whether change_subscription_plan defers a downgrade to the next
+// period (period_end, the default) or applies it now with a prorated credit note (immediate).
+enum DowngradeTiming { kDowngradeAtPeriodEnd = 0, kDowngradeImmediate = 1 };
+extern int downgrade_timing;
+// balatrix.dunning_reminder_days / dunning_suspend_days (int, 3 / 15, 0 = off): the dunning sweep's
+// reminder before the due date and suspension after it.
+extern int dunning_reminder_days;
+extern int dunning_suspend_days;
+// balatrix.cdr_retention_days / outbox_retention_days (int, 90 / 30, 0 = keep): the retention job.
+extern int cdr_retention_days;
+extern int outbox_retention_days;
+
 // _PG_init: the transaction callbacks that clear (or refuse to commit) unposted CDR charges.
 void CdrRatingRegisterCallbacks();
 

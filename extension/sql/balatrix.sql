@@ -526,14 +526,18 @@ COMMENT ON FUNCTION @extschema@.format_invoice_number(text, text, bigint) IS
 
 CREATE FUNCTION @extschema@.billing_settings(
     OUT supplier_state_code text, OUT supplier_gstin text, OUT invoice_round_off boolean,
-    OUT invoice_series text, OUT invoice_due_days integer)
+    OUT invoice_series text, OUT invoice_due_days integer, OUT downgrade_timing text,
+    OUT dunning_reminder_days integer, OUT dunning_suspend_days integer, OUT cdr_retention_days integer,
+    OUT outbox_retention_days integer)
     RETURNS record
     AS 'MODULE_PATHNAME', 'balatrix_billing_settings'
     LANGUAGE C STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.billing_settings() IS
     'The validated values of balatrix.supplier_state_code, balatrix.supplier_gstin (NULL when empty), '
-    'balatrix.invoice_round_off, balatrix.invoice_series and balatrix.invoice_due_days. Read through the module, so a '
+    'balatrix.invoice_round_off, balatrix.invoice_series, balatrix.invoice_due_days, balatrix.downgrade_timing, '
+    'balatrix.dunning_reminder_days, balatrix.dunning_suspend_days, balatrix.cdr_retention_days and '
+    'balatrix.outbox_retention_days. Read through the module, so a '
     'value set before it was loaded has been checked.';
 
 CREATE FUNCTION @extschema@.quote_subscription(
@@ -1601,6 +1605,9 @@ CREATE TABLE @extschema@.subscription_usage (
     other_charge          numeric(20,4) NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_other_charge CHECK (other_charge >= 0),
     call_count            bigint NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_calls CHECK (call_count >= 0),
     updated_at            timestamptz NOT NULL DEFAULT now(),
+    -- what invoices have billed of overage_charge / other_charge (balatrix.bill_subscription)
+    billed_overage_charge numeric(20,4) NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_billed_overage CHECK (billed_overage_charge >= 0),
+    billed_other_charge   numeric(20,4) NOT NULL DEFAULT 0 CONSTRAINT subscription_usage_billed_other CHECK (billed_other_charge >= 0),
     FOREIGN KEY (subscription_id, customer_id) REFERENCES @extschema@.subscriptions (id, customer_id) ON DELETE CASCADE,
     UNIQUE (subscription_id, period_start),
     CONSTRAINT subscription_usage_period CHECK (period_end > period_start),
@@ -1608,7 +1615,9 @@ CREATE TABLE @extschema@.subscription_usage (
 );
 COMMENT ON TABLE @extschema@.subscription_usage IS
     'Usage counters of one subscription period: included seconds and how many are used, overage seconds and '
-    'charge (beyond the allowance), other_charge (calls not eligible for the allowance). Kept in step with rated CDRs.';
+    'charge (beyond the allowance), other_charge (calls not eligible for the allowance). Kept in step with rated CDRs. '
+    'billed_overage_charge / billed_other_charge: how much of them invoices have billed (late calls and re-ratings are '
+    'billed on the next invoice).';
 
 -- ============================================================================================
 -- DIDs (toll-free and virtual numbers)
@@ -1869,6 +1878,9 @@ CREATE TABLE @extschema@.invoices (
     metadata                   jsonb NOT NULL DEFAULT '{}',
     created_at                 timestamptz NOT NULL DEFAULT now(),
     updated_at                 timestamptz NOT NULL DEFAULT now(),
+    -- why the document exists: a subscription period, a plan change, the end of a subscription, by hand
+    billing_reason             text NOT NULL DEFAULT 'manual'
+                               CONSTRAINT invoices_billing_reason CHECK (billing_reason IN ('period', 'proration', 'final', 'cancellation', 'manual')),
     FOREIGN KEY (account_id, customer_id) REFERENCES @extschema@.accounts (id, customer_id) ON DELETE RESTRICT,
     FOREIGN KEY (subscription_id, customer_id) REFERENCES @extschema@.subscriptions (id, customer_id) ON DELETE RESTRICT,
     UNIQUE (id, customer_id),
@@ -1888,6 +1900,9 @@ CREATE INDEX invoices_account_idx ON @extschema@.invoices (account_id);
 CREATE INDEX invoices_subscription_period_idx ON @extschema@.invoices (subscription_id, period_start) WHERE subscription_id IS NOT NULL;
 CREATE INDEX invoices_open_idx ON @extschema@.invoices (due_date) WHERE status IN ('issued', 'partially_paid', 'overdue');
 CREATE INDEX invoices_original_idx ON @extschema@.invoices (original_invoice_id) WHERE original_invoice_id IS NOT NULL;
+-- One invoice per subscription period (the billing cycle's idempotency, enforced).
+CREATE UNIQUE INDEX invoices_one_per_period ON @extschema@.invoices (subscription_id, period_start)
+    WHERE document_type = 'tax_invoice' AND billing_reason = 'period' AND status <> 'void';
 COMMENT ON TABLE @extschema@.invoices IS
     'GST tax invoices (CGST Rule 46) and the credit / debit notes (Rule 53) that correct them (document_type, '
     'original_invoice_id). Number, supplier and recipient details and the place of supply are frozen at '
@@ -2956,6 +2971,9 @@ DECLARE
     fy text;
     next_number bigint;
     number text;
+    orig record;
+    applied numeric;
+    accrued numeric;
 BEGIN
     SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
     IF NOT FOUND THEN
@@ -2970,6 +2988,18 @@ BEGIN
     IF inv.total < 0 THEN
         RAISE EXCEPTION 'the draft totals %: a document cannot be negative', inv.total USING ERRCODE = '22023',
             HINT = 'Issue a credit note for a net credit.';
+    END IF;
+    IF inv.document_type = 'credit_note' THEN
+        SELECT o.* INTO orig FROM @extschema@.invoices o WHERE o.id = inv.original_invoice_id FOR UPDATE;
+        IF orig.status = 'void' THEN
+            RAISE EXCEPTION 'invoice % is void: it takes no credit note', orig.invoice_number USING ERRCODE = '55000';
+        END IF;
+        IF inv.total + (SELECT coalesce(sum(c.total), 0) FROM @extschema@.invoices c
+                         WHERE c.original_invoice_id = orig.id AND c.document_type = 'credit_note'
+                           AND c.status NOT IN ('draft', 'void')) > orig.total THEN
+            RAISE EXCEPTION 'the credit notes of invoice % would exceed its total %', orig.invoice_number, orig.total
+                USING ERRCODE = '22023';
+        END IF;
     END IF;
     fy := @extschema@.financial_year(day);
     INSERT INTO @extschema@.invoice_number_series AS s (series, financial_year, last_number)
@@ -2990,14 +3020,52 @@ BEGIN
             jsonb_build_object('invoice_id', invoice, 'invoice_number', number, 'total', inv.total, 'currency', inv.currency,
                                'issue_date', day),
             'invoice.issued:' || invoice);
+
+    -- The money, in the same transaction. A tax invoice or debit note debits the account by its total;
+    -- the calls it bills were debited one by one as they were rated, so that much comes back
+    -- (usage_accrued, exact to the 4 decimals of the CDR charges). A credit note credits the account
+    -- and settles as much of its invoice as is outstanding (the rest stays on the account as credit).
+    IF inv.document_type = 'credit_note' THEN
+        applied := least(inv.total, orig.total - orig.amount_paid - orig.amount_credited);
+        IF applied > 0 THEN
+            UPDATE @extschema@.invoices o
+               SET amount_credited = o.amount_credited + applied,
+                   status = CASE WHEN o.amount_paid + o.amount_credited + applied >= o.total THEN 'paid' ELSE o.status END,
+                   paid_at = CASE WHEN o.amount_paid + o.amount_credited + applied >= o.total THEN coalesce(o.paid_at, now())
+                                  ELSE o.paid_at END
+             WHERE o.id = orig.id;
+        END IF;
+        IF inv.total > 0 THEN
+            PERFORM @extschema@.post_ledger_entry(inv.account_id, 'credit_note', inv.total, 'invoice', invoice::text,
+                                                  'Credit note ' || number || ' against ' || orig.invoice_number,
+                                                  jsonb_build_object('applied', applied));
+        END IF;
+    ELSE
+        IF inv.total > 0 THEN
+            PERFORM @extschema@.post_ledger_entry(inv.account_id, CASE inv.document_type WHEN 'debit_note' THEN 'debit_note' ELSE 'invoice' END,
+                                                  -inv.total, 'invoice', invoice::text,
+                                                  CASE inv.document_type WHEN 'debit_note' THEN 'Debit note ' ELSE 'Invoice ' END || number);
+        ELSE
+            UPDATE @extschema@.invoices i SET status = 'paid', paid_at = now() WHERE i.id = invoice;
+        END IF;
+        accrued := coalesce((inv.metadata->>'usage_accrued')::numeric, 0);
+        IF accrued <> 0 THEN
+            PERFORM @extschema@.post_ledger_entry(inv.account_id, 'adjustment', accrued, 'invoice', invoice::text,
+                                                  'Calls charged one by one, billed on ' || number,
+                                                  jsonb_build_object('usage_rows', inv.metadata->'usage_rows'));
+        END IF;
+    END IF;
     RETURN number;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.issue_invoice(uuid, date) IS
     'Issues a draft: the next number of its series (balatrix.invoice_series, default INV; CN, DN for notes) in the '
     'financial year of issue_date (default today in IST), as SERIES/FY/NNNNNN, consecutive and gapless under '
-    'concurrency; the due date (balatrix.invoice_due_days, default 15); an invoice.issued event. The document is then '
-    'immutable. Returns the number. 55000 when not a draft; 22023 without lines or with a negative total.';
+    'concurrency; the due date (balatrix.invoice_due_days, default 15); an invoice.issued event; its ledger entries (a '
+    'tax invoice or debit note debits the account by its total, crediting back the per-call charges of the usage it '
+    'bills; a credit note credits the account and settles its invoice up to what is outstanding). A zero-total invoice '
+    'is paid at once. The document is then immutable. Returns the number. 55000 when not a draft or crediting a void '
+    'invoice; 22023 without lines, with a negative total, or credit notes beyond the invoice''s total.';
 
 CREATE FUNCTION @extschema@.void_invoice(invoice uuid, reason text) RETURNS void
     LANGUAGE plpgsql
@@ -3005,6 +3073,7 @@ CREATE FUNCTION @extschema@.void_invoice(invoice uuid, reason text) RETURNS void
     AS $$
 DECLARE
     inv record;
+    entry record;
 BEGIN
     IF reason IS NULL OR btrim(reason) = '' THEN
         RAISE EXCEPTION 'voiding needs a reason' USING ERRCODE = '22023';
@@ -3018,7 +3087,26 @@ BEGIN
                         coalesce(inv.invoice_number, invoice::text), inv.status, inv.amount_paid, inv.amount_credited
             USING ERRCODE = '55000', HINT = 'A draft is deleted; a paid invoice is corrected with a credit note.';
     END IF;
+    IF inv.document_type = 'credit_note' THEN
+        RAISE EXCEPTION 'credit note % has been applied: it cannot be voided', inv.invoice_number
+            USING ERRCODE = '55000', HINT = 'Issue a debit note against the invoice instead.';
+    END IF;
     UPDATE @extschema@.invoices i SET status = 'void', voided_at = now(), void_reason = reason WHERE i.id = invoice;
+    -- Its ledger entries are reversed, and the usage it billed becomes billable again.
+    FOR entry IN
+        SELECT g.id, g.amount FROM @extschema@.ledger g
+         WHERE g.reference_type = 'invoice' AND g.reference_id = invoice::text AND g.entry_type <> 'reversal'
+           AND NOT EXISTS (SELECT 1 FROM @extschema@.ledger r WHERE r.reverses_id = g.id)
+         ORDER BY g.id
+    LOOP
+        PERFORM @extschema@.post_ledger_entry(inv.account_id, 'reversal', -entry.amount, 'invoice', invoice::text,
+                                              'Void of ' || inv.invoice_number || ': ' || reason, '{}', entry.id);
+    END LOOP;
+    UPDATE @extschema@.subscription_usage u
+       SET billed_overage_charge = u.billed_overage_charge - (r.value->>0)::numeric,
+           billed_other_charge = u.billed_other_charge - (r.value->>1)::numeric
+      FROM jsonb_each(coalesce(inv.metadata->'usage_rows', '{}')) r
+     WHERE u.id = r.key::uuid;
     INSERT INTO @extschema@.event_outbox (event_type, customer_id, aggregate_type, aggregate_id, payload, dedupe_key)
     VALUES ('invoice.voided', inv.customer_id, 'invoice', invoice::text,
             jsonb_build_object('invoice_id', invoice, 'invoice_number', inv.invoice_number, 'reason', reason),
@@ -3026,8 +3114,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.void_invoice(uuid, text) IS
-    'Voids an issued, unpaid, uncredited document (its number stays used: the series keeps no gap); an invoice.voided '
-    'event. 55000 otherwise; 22023 without a reason.';
+    'Voids an issued, unpaid, uncredited invoice or debit note (its number stays used: the series keeps no gap): its '
+    'ledger entries are reversed, the usage it billed becomes billable again, an invoice.voided event. 55000 otherwise '
+    '(a credit note is never voided); 22023 without a reason.';
 
 -- Issued documents are immutable: after issue only the settlement columns move (status along
 -- issued -> partially_paid / paid / overdue / void, amounts paid and credited, their times).
@@ -3086,6 +3175,1117 @@ REVOKE ALL ON FUNCTION
     @extschema@.void_invoice(uuid, text),
     @extschema@.tg_invoice_immutable()
     FROM PUBLIC;
+
+-- ============================================================================================
+-- Subscriptions and billing cycles: the lifecycle, period invoices, payments, dunning, job runs
+-- ============================================================================================
+-- Dates. Billing periods are whole days of Indian Standard Time: a period is stored as the
+-- timestamptz of IST midnights [start, end), so "the period ending 2026-02-28" ends at
+-- 2026-02-28 00:00 IST and the calls of that day belong to the next one. Functions take dates
+-- (on_date, as_of) so that tests and operators fix the clock; a NULL date is today in IST.
+--
+-- Money. An issued tax invoice debits the account by its total and a payment credits it (ledger
+-- entries invoice / payment), so the balance of a postpaid account is minus what the customer
+-- owes. Calls are already debited one by one when their CDRs are rated (usage entries); the period
+-- invoice that bills them (in arrears, as the rounded sum of their charges) credits back exactly
+-- what those calls debited (an adjustment entry), so each call is owed once, at its invoiced
+-- amount. Prepaid accounts pay their calls from the balance as they go (the top-up is the taxable
+-- supply): their invoices carry the recurring charges only.
+--
+-- Usage billed. subscription_usage keeps, per period, the charges billed so far
+-- (billed_overage_charge, billed_other_charge). A period invoice bills, for every usage row of the
+-- subscription that closed before it, the rounded charges minus the rounded amounts already
+-- billed, so a CDR that arrives after its period was invoiced (or a re-rating) is billed on the
+-- next invoice, and the lines of all invoices add up to the rounded sum of the calls' charges.
+
+CREATE TABLE @extschema@.job_runs (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    job         text NOT NULL CONSTRAINT job_runs_job_format CHECK (job ~ '^[a-z][a-z0-9_]*$'),
+    as_of       date,
+    started_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at timestamptz,
+    status      text NOT NULL DEFAULT 'running' CONSTRAINT job_runs_status CHECK (status IN ('running', 'succeeded', 'failed')),
+    counts      jsonb NOT NULL DEFAULT '{}',
+    duration_ms numeric(12,3),
+    error       text,
+    CONSTRAINT job_runs_finished CHECK ((status = 'running') = (finished_at IS NULL))
+);
+CREATE INDEX job_runs_job_idx ON @extschema@.job_runs (job, started_at);
+COMMENT ON TABLE @extschema@.job_runs IS
+    'One row per run of a scheduled job (billing_cycle, dunning, health_check, retention): when, for which date, '
+    'what it did (counts), how long it took, and its error if it failed.';
+
+-- PG zone helper: one money movement. The account row is locked (by the UPDATE) before the ledger
+-- id is drawn, so the ledger ids of an account follow the order of its balance changes.
+CREATE FUNCTION @extschema@.post_ledger_entry(account uuid, entry_type text, amount numeric, reference_type text,
+                                              reference_id text, description text, metadata jsonb DEFAULT '{}',
+                                              reverses bigint DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    cust uuid;
+    cur text;
+    bal numeric;
+    new_id bigint;
+BEGIN
+    UPDATE @extschema@.accounts a SET balance = a.balance + amount WHERE a.id = account
+    RETURNING a.customer_id, a.currency, a.balance INTO cust, cur, bal;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account % does not exist', account USING ERRCODE = 'P0002';
+    END IF;
+    INSERT INTO @extschema@.ledger (customer_id, account_id, entry_type, amount, currency, balance_after, reference_type,
+                                    reference_id, reverses_id, description, metadata)
+    VALUES (cust, account, entry_type, amount, cur, bal, reference_type, reference_id, reverses, description,
+            coalesce(metadata, '{}'))
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.post_ledger_entry(uuid, text, numeric, text, text, text, jsonb, bigint) IS
+    'Internal: moves amount (signed, positive credits the customer) on an account and appends its ledger entry, in '
+    'the caller''s transaction. Returns the ledger id. P0002 unknown account.';
+
+-- PG zone helper: an outbox event, at most once per dedupe key.
+CREATE FUNCTION @extschema@.emit_event(kind text, customer uuid, entity_type text, entity_id text, body jsonb,
+                                       dedupe text)
+    RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    n integer;
+BEGIN
+    INSERT INTO @extschema@.event_outbox (event_type, customer_id, aggregate_type, aggregate_id, payload, dedupe_key)
+    VALUES (kind, customer, entity_type, entity_id, body, dedupe)
+    ON CONFLICT (dedupe_key) DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n > 0;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.emit_event(text, uuid, text, text, jsonb, text) IS
+    'Internal: writes an event to event_outbox unless one with the same dedupe_key exists; true when written.';
+
+-- PG zone helper: builds and issues one invoice of a subscription. Lines, in order:
+--   recurring (when recurring is true), in advance for [period_start, period_end): the plan at the
+--     subscription's locked price, its discount, the add-ons held at the period start, and the rent
+--     of the DIDs held at the period start beyond those the plan and its EXTRA_TFN add-ons include;
+--   in arrears for the closed period [closed_start, closed_end), service up to service_end: the
+--     prorated rent of DIDs assigned during it (beyond the included ones), and, for postpaid
+--     accounts, the usage not yet billed of every usage row that started before service_end.
+-- Returns the issued invoice, or NULL when there was nothing to bill (the draft is dropped).
+CREATE FUNCTION @extschema@.bill_subscription(subscription uuid, period_start timestamptz, period_end timestamptz,
+                                              recurring boolean, closed_start timestamptz, closed_end timestamptz,
+                                              service_end timestamptz, billing_reason text, issue_date date)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s record;
+    p record;
+    acc record;
+    a record;
+    d record;
+    u record;
+    inv uuid;
+    ps date := (period_start AT TIME ZONE 'Asia/Kolkata')::date;
+    pe date := (period_end AT TIME ZONE 'Asia/Kolkata')::date;
+    label text;
+    amount numeric;
+    overage numeric;
+    other numeric;
+    included_dids bigint;
+    accrued numeric := 0;
+    usage_rows jsonb := '{}';
+    closed_days integer;
+BEGIN
+    SELECT x.* INTO s FROM @extschema@.subscriptions x WHERE x.id = subscription;
+    SELECT x.* INTO p FROM @extschema@.rate_plans x WHERE x.id = s.rate_plan_id;
+    SELECT x.* INTO acc FROM @extschema@.accounts x WHERE x.id = s.account_id;
+    inv := @extschema@.create_invoice_draft(s.account_id, 'tax_invoice', s.id, period_start, period_end);
+    UPDATE @extschema@.invoices i SET billing_reason = bill_subscription.billing_reason WHERE i.id = inv;
+    label := pg_catalog.to_char(ps, 'DD Mon YYYY') || ' to ' || pg_catalog.to_char(pe - 1, 'DD Mon YYYY');
+
+    IF recurring THEN
+        PERFORM @extschema@.add_invoice_line(inv, 'plan', p.name || ' plan, ' || s.billing_cycle || ', ' || label, 1,
+                                             s.recurring_price, p.sac, period_start, period_end, 'subscription', s.id::text);
+        amount := least(s.recurring_price,
+                        pg_catalog.round(s.recurring_price * s.discount_percent / 100, 2) + s.discount_amount);
+        IF amount > 0 THEN
+            PERFORM @extschema@.add_invoice_line(inv, 'discount',
+                                                 'Discount' || coalesce(' ' || s.coupon_code, '') || ' on the ' || p.name || ' plan',
+                                                 1, -amount, p.sac, period_start, period_end, 'subscription', s.id::text);
+        END IF;
+        FOR a IN
+            SELECT sa.quantity, sa.unit_price, ao.name, ao.sac, sa.id
+              FROM @extschema@.subscription_add_ons sa JOIN @extschema@.add_ons ao ON ao.id = sa.add_on_id
+             WHERE sa.subscription_id = s.id AND sa.started_at <= period_start
+               AND (sa.ended_at IS NULL OR sa.ended_at > period_start)
+             ORDER BY ao.code, sa.id
+        LOOP
+            PERFORM @extschema@.add_invoice_line(inv, 'add_on', a.name || ', ' || s.billing_cycle || ', ' || label, a.quantity,
+                                                 @extschema@.recurring_price(a.unit_price, s.billing_cycle), a.sac,
+                                                 period_start, period_end, 'subscription_add_on', a.id::text);
+        END LOOP;
+    END IF;
+
+    -- DIDs: the plan's included toll-free numbers plus the EXTRA_TFN add-ons held cost nothing more;
+    -- further numbers (the earliest assigned are the included ones) pay their rent.
+    included_dids := p.included_tfns + coalesce((
+        SELECT sum(sa.quantity) FROM @extschema@.subscription_add_ons sa JOIN @extschema@.add_ons ao ON ao.id = sa.add_on_id
+         WHERE sa.subscription_id = s.id AND ao.code = 'EXTRA_TFN' AND sa.started_at <= coalesce(period_start, service_end)
+           AND (sa.ended_at IS NULL OR sa.ended_at > coalesce(period_start, service_end))), 0);
+    IF recurring THEN
+        FOR d IN
+            SELECT x.* FROM (
+                SELECT da.id, da.monthly_rent, di.number,
+                       row_number() OVER (ORDER BY da.assigned_at, da.id) AS rank
+                  FROM @extschema@.did_assignments da JOIN @extschema@.dids di ON di.id = da.did_id
+                 WHERE da.subscription_id = s.id AND da.assigned_at <= period_start
+                   AND (da.released_at IS NULL OR da.released_at > period_start)) x
+             WHERE x.rank > included_dids
+             ORDER BY x.rank
+        LOOP
+            PERFORM @extschema@.add_invoice_line(inv, 'did_rent', 'Number ' || d.number || ', ' || s.billing_cycle || ', ' || label, 1,
+                                                 @extschema@.recurring_price(d.monthly_rent, s.billing_cycle), NULL,
+                                                 period_start, period_end, 'did_assignment', d.id::text);
+        END LOOP;
+    END IF;
+    IF closed_start IS NOT NULL THEN
+        closed_days := (closed_end AT TIME ZONE 'Asia/Kolkata')::date - (closed_start AT TIME ZONE 'Asia/Kolkata')::date;
+        FOR d IN
+            SELECT da.id, da.monthly_rent, di.number, da.assigned_at, least(coalesce(da.released_at, service_end), service_end) AS held_until,
+                   (SELECT count(*) FROM @extschema@.did_assignments o
+                     WHERE o.subscription_id = s.id AND (o.assigned_at, o.id) <= (da.assigned_at, da.id)
+                       AND (o.released_at IS NULL OR o.released_at > da.assigned_at)) AS rank
+              FROM @extschema@.did_assignments da JOIN @extschema@.dids di ON di.id = da.did_id
+             WHERE da.subscription_id = s.id AND da.assigned_at > closed_start AND da.assigned_at < service_end
+             ORDER BY da.assigned_at, da.id
+        LOOP
+            CONTINUE WHEN d.rank <= included_dids;
+            amount := @extschema@.prorate(@extschema@.recurring_price(d.monthly_rent, s.billing_cycle),
+                                          greatest((d.held_until AT TIME ZONE 'Asia/Kolkata')::date
+                                                   - (d.assigned_at AT TIME ZONE 'Asia/Kolkata')::date, 1),
+                                          closed_days);
+            PERFORM @extschema@.add_invoice_line(inv, 'did_rent',
+                                                 'Number ' || d.number || ' from ' || pg_catalog.to_char(d.assigned_at AT TIME ZONE 'Asia/Kolkata', 'DD Mon YYYY')
+                                                 || ' to ' || pg_catalog.to_char((d.held_until AT TIME ZONE 'Asia/Kolkata')::date - 1, 'DD Mon YYYY')
+                                                 || ' (prorated)', 1, amount, NULL, d.assigned_at, d.held_until,
+                                                 'did_assignment', d.id::text);
+        END LOOP;
+    END IF;
+
+    -- Usage in arrears (postpaid). Rows locked in id order, like the rating trigger and rerate.
+    IF acc.account_type = 'postpaid' AND service_end IS NOT NULL THEN
+        FOR u IN
+            SELECT x.* FROM @extschema@.subscription_usage x
+             WHERE x.subscription_id = s.id AND x.period_start < service_end
+               AND (x.overage_charge <> x.billed_overage_charge OR x.other_charge <> x.billed_other_charge)
+             ORDER BY x.id
+               FOR UPDATE
+        LOOP
+            overage := pg_catalog.round(u.overage_charge, 2) - pg_catalog.round(u.billed_overage_charge, 2);
+            other := pg_catalog.round(u.other_charge, 2) - pg_catalog.round(u.billed_other_charge, 2);
+            -- A change smaller than half a paisa waits for the next invoice (nothing to print yet).
+            CONTINUE WHEN overage = 0 AND other = 0;
+            label := pg_catalog.to_char(u.period_start AT TIME ZONE 'Asia/Kolkata', 'DD Mon YYYY') || ' to '
+                     || pg_catalog.to_char((u.period_end AT TIME ZONE 'Asia/Kolkata')::date - 1, 'DD Mon YYYY');
+            IF overage <> 0 THEN
+                PERFORM @extschema@.add_invoice_line(inv, CASE WHEN overage > 0 THEN 'overage' ELSE 'adjustment' END,
+                    CASE WHEN u.billed_overage_charge = 0
+                         THEN 'Calls beyond the ' || (u.included_seconds / 60) || ' included minutes ('
+                              || pg_catalog.ceil(u.overage_seconds / 60.0) || ' min), ' || label
+                         ELSE 'Change to the calls beyond the included minutes, ' || label END,
+                    1, overage, p.sac, u.period_start, u.period_end, 'subscription_usage', u.id::text);
+            END IF;
+            IF other <> 0 THEN
+                PERFORM @extschema@.add_invoice_line(inv, CASE WHEN other > 0 THEN 'usage' ELSE 'adjustment' END,
+                    CASE WHEN u.billed_other_charge = 0 THEN 'Calls outside the plan''s minutes, ' || label
+                         ELSE 'Change to the calls outside the plan''s minutes, ' || label END,
+                    1, other, p.sac, u.period_start, u.period_end, 'subscription_usage', u.id::text);
+            END IF;
+            accrued := accrued + (u.overage_charge - u.billed_overage_charge) + (u.other_charge - u.billed_other_charge);
+            usage_rows := usage_rows || pg_catalog.jsonb_build_object(u.id::text, pg_catalog.jsonb_build_array(
+                              u.overage_charge - u.billed_overage_charge, u.other_charge - u.billed_other_charge));
+            UPDATE @extschema@.subscription_usage x
+               SET billed_overage_charge = x.overage_charge, billed_other_charge = x.other_charge
+             WHERE x.id = u.id;
+        END LOOP;
+    END IF;
+
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.invoice_lines l WHERE l.invoice_id = inv) THEN
+        DELETE FROM @extschema@.invoices i WHERE i.id = inv;
+        RETURN NULL;
+    END IF;
+    IF accrued <> 0 THEN
+        UPDATE @extschema@.invoices i
+           SET metadata = i.metadata || pg_catalog.jsonb_build_object('usage_accrued', accrued, 'usage_rows', usage_rows)
+         WHERE i.id = inv;
+    END IF;
+    PERFORM @extschema@.issue_invoice(inv, issue_date);
+    RETURN inv;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.bill_subscription(uuid, timestamptz, timestamptz, boolean, timestamptz, timestamptz, timestamptz, text, date) IS
+    'Internal (the lifecycle functions and the billing cycle): builds and issues one invoice of a subscription: '
+    'recurring charges in advance for [period_start, period_end) when recurring, DID rent of numbers assigned during the '
+    'closed period [closed_start, closed_end) prorated to service_end, and for postpaid accounts the usage not yet '
+    'billed of the periods started before service_end. Returns the invoice, or NULL when there was nothing to bill.';
+
+-- PG zone helper: the lifecycle functions' common preamble.
+CREATE FUNCTION @extschema@.lock_subscription(subscription uuid) RETURNS @extschema@.subscriptions
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions;
+BEGIN
+    IF subscription IS NULL THEN
+        RAISE EXCEPTION 'subscription must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    SELECT x.* INTO s FROM @extschema@.subscriptions x WHERE x.id = subscription FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'subscription % does not exist', subscription USING ERRCODE = 'P0002';
+    END IF;
+    RETURN s;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lock_subscription(uuid) IS
+    'Internal: the subscription row, locked FOR UPDATE. 22023 NULL; P0002 unknown.';
+
+CREATE FUNCTION @extschema@.create_subscription(account uuid, plan text, billing_cycle text DEFAULT 'monthly',
+                                                start_date date DEFAULT NULL, trial boolean DEFAULT true,
+                                                addons jsonb DEFAULT '{}')
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    acc record;
+    p record;
+    q jsonb;
+    live record;
+    day date := coalesce(start_date, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+    starts timestamptz;
+    trial_end date;
+    new_id uuid;
+    e record;
+BEGIN
+    IF account IS NULL THEN
+        RAISE EXCEPTION 'account must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    -- The account row lock serialises subscription creation per account.
+    SELECT a.* INTO acc FROM @extschema@.accounts a WHERE a.id = account FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'account % does not exist', account USING ERRCODE = 'P0002';
+    END IF;
+    IF acc.status <> 'active' THEN
+        RAISE EXCEPTION 'account % is %', acc.account_number, acc.status USING ERRCODE = '55000';
+    END IF;
+    -- Validates plan, cycle, add-ons and the customer's place of supply (22023 / P0002).
+    q := @extschema@.quote_subscription(plan, billing_cycle, addons, acc.customer_id);
+    SELECT rp.* INTO p FROM @extschema@.rate_plans rp WHERE rp.code = plan;
+    IF p.currency <> acc.currency THEN
+        RAISE EXCEPTION 'plan % is priced in %, account % holds %', plan, p.currency, acc.account_number, acc.currency
+            USING ERRCODE = '22023';
+    END IF;
+    -- One live subscription per account: the rating trigger charges an account's calls to it.
+    SELECT s.subscription_number, s.status INTO live FROM @extschema@.subscriptions s
+     WHERE s.account_id = account AND s.status IN ('pending', 'trial', 'active', 'suspended') LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'account % already has subscription % (%)', acc.account_number, live.subscription_number, live.status
+            USING ERRCODE = '55000', HINT = 'Change its plan, or cancel it first.';
+    END IF;
+    starts := day::timestamp AT TIME ZONE 'Asia/Kolkata';
+    IF trial AND p.trial_days > 0 THEN
+        trial_end := day + p.trial_days;
+        INSERT INTO @extschema@.subscriptions (customer_id, account_id, rate_plan_id, status, billing_cycle, currency,
+                                               recurring_price, anchor_day, started_at, trial_ends_at,
+                                               current_period_start, current_period_end)
+        VALUES (acc.customer_id, account, p.id, 'trial', billing_cycle, p.currency,
+                @extschema@.recurring_price(p.monthly_price, billing_cycle), extract(day FROM trial_end), starts,
+                trial_end::timestamp AT TIME ZONE 'Asia/Kolkata', starts, trial_end::timestamp AT TIME ZONE 'Asia/Kolkata')
+        RETURNING id INTO new_id;
+    ELSE
+        INSERT INTO @extschema@.subscriptions (customer_id, account_id, rate_plan_id, status, billing_cycle, currency,
+                                               recurring_price, anchor_day, started_at)
+        VALUES (acc.customer_id, account, p.id, 'pending', billing_cycle, p.currency,
+                @extschema@.recurring_price(p.monthly_price, billing_cycle), extract(day FROM day), starts)
+        RETURNING id INTO new_id;
+    END IF;
+    FOR e IN
+        SELECT ao.id, ao.monthly_price, x.value::numeric::integer AS quantity
+          FROM pg_catalog.jsonb_each(coalesce(addons, '{}')) x JOIN @extschema@.add_ons ao ON ao.code = x.key
+         WHERE x.value::numeric > 0
+         ORDER BY ao.code
+    LOOP
+        INSERT INTO @extschema@.subscription_add_ons (customer_id, subscription_id, add_on_id, quantity, unit_price, started_at)
+        VALUES (acc.customer_id, new_id, e.id, e.quantity, e.monthly_price, starts);
+    END LOOP;
+    PERFORM @extschema@.emit_event('subscription.created', acc.customer_id, 'subscription', new_id::text,
+                                   pg_catalog.jsonb_build_object('subscription_id', new_id, 'plan', plan,
+                                       'billing_cycle', billing_cycle, 'trial_ends_on', trial_end, 'quote', q),
+                                   'subscription.created:' || new_id);
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_subscription(uuid, text, text, date, boolean, jsonb) IS
+    'Subscribes an account to a plan (code) for a billing cycle (monthly, quarterly, annual) from start_date (default '
+    'today in IST), with add-ons ({"EXTRA_TFN": 1}). With trial and a plan that has trial days: status trial, the trial '
+    'is the first period [start, start + trial_days) and costs nothing; the billing cycle converts it. Otherwise status '
+    'pending until activate_subscription. The price of the cycle is locked on the subscription. One live subscription '
+    'per account. Returns its id; a subscription.created event. 22023 bad plan / cycle / add-ons; P0002 unknown '
+    'account or plan; 55000 inactive account or a live subscription already.';
+
+-- PG zone helper: starts the first paid period of a pending or trial subscription on day.
+CREATE FUNCTION @extschema@.start_paid_period(subscription uuid, day date, reason text) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions := @extschema@.lock_subscription(subscription);
+    months integer := CASE s.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END;
+    ends date := @extschema@.add_months_clamped(day, months, extract(day FROM day)::integer);
+    starts timestamptz := day::timestamp AT TIME ZONE 'Asia/Kolkata';
+    inv uuid;
+BEGIN
+    UPDATE @extschema@.subscriptions x
+       SET status = 'active', anchor_day = extract(day FROM day), current_period_start = starts,
+           current_period_end = ends::timestamp AT TIME ZONE 'Asia/Kolkata',
+           trial_ends_at = CASE WHEN s.status = 'trial' THEN least(s.trial_ends_at, starts) ELSE x.trial_ends_at END
+     WHERE x.id = s.id;
+    -- In advance for the new period; in arrears what the previous one (a trial, or a period that
+    -- ended while suspended) left unbilled: usage beyond the allowance, DIDs added during it.
+    inv := @extschema@.bill_subscription(s.id, starts, ends::timestamp AT TIME ZONE 'Asia/Kolkata', true,
+                                         s.current_period_start, s.current_period_end,
+                                         least(s.current_period_end, starts), 'period', day);
+    PERFORM @extschema@.emit_event('subscription.activated', s.customer_id, 'subscription', s.id::text,
+                                   pg_catalog.jsonb_build_object('subscription_id', s.id, 'from', s.status, 'reason', reason,
+                                       'period_start', day, 'period_end', ends, 'invoice_id', inv),
+                                   'subscription.activated:' || s.id);
+    RETURN inv;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.start_paid_period(uuid, date, text) IS
+    'Internal: makes a pending or trial subscription active with its first paid period [day, day + cycle) anchored on '
+    'day, and issues that period''s invoice. Returns the invoice.';
+
+CREATE FUNCTION @extschema@.activate_subscription(subscription uuid, on_date date DEFAULT NULL) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions := @extschema@.lock_subscription(subscription);
+    day date := coalesce(on_date, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+BEGIN
+    IF s.status NOT IN ('pending', 'trial') THEN
+        RAISE EXCEPTION 'subscription % is %: only a pending or trial subscription can be activated', s.subscription_number, s.status
+            USING ERRCODE = '55000',
+                  HINT = CASE WHEN s.status = 'suspended' THEN 'Use balatrix.resume_subscription.'
+                              ELSE 'A cancelled or expired subscription stays so: create a new one.' END;
+    END IF;
+    IF day < (s.started_at AT TIME ZONE 'Asia/Kolkata')::date THEN
+        RAISE EXCEPTION 'subscription % starts on %: it cannot be activated before', s.subscription_number,
+                        (s.started_at AT TIME ZONE 'Asia/Kolkata')::date USING ERRCODE = '22023';
+    END IF;
+    RETURN @extschema@.start_paid_period(s.id, day, CASE s.status WHEN 'trial' THEN 'trial_converted_early' ELSE 'activated' END);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.activate_subscription(uuid, date) IS
+    'Activates a pending subscription (after its first payment) or ends a trial early, on on_date (default today in '
+    'IST): status active, first paid period [on_date, on_date + cycle) anchored on its day (31 gives Feb 28/29), that '
+    'period''s invoice issued (returned). A subscription.activated event. 55000 from any other status.';
+
+CREATE FUNCTION @extschema@.renew_due_subscription(subscription uuid, as_of date, OUT action text, OUT invoice uuid)
+    RETURNS record
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions := @extschema@.lock_subscription(subscription);
+    cutoff timestamptz := as_of::timestamp AT TIME ZONE 'Asia/Kolkata';
+    months integer := CASE s.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END;
+    pe date;
+    ne date;
+    np record;
+    inv uuid;
+BEGIN
+    IF s.status = 'trial' AND s.current_period_end <= cutoff THEN
+        IF s.cancel_at_period_end OR NOT s.auto_renew THEN
+            UPDATE @extschema@.subscriptions x
+               SET status = CASE WHEN s.cancel_at_period_end THEN 'cancelled' ELSE 'expired' END,
+                   ended_at = s.current_period_end, cancelled_at = coalesce(x.cancelled_at, s.current_period_end)
+             WHERE x.id = s.id;
+            inv := @extschema@.bill_subscription(s.id, s.current_period_start, s.current_period_end, false,
+                                                 s.current_period_start, s.current_period_end, s.current_period_end,
+                                                 'final', (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date);
+            PERFORM @extschema@.emit_event(CASE WHEN s.cancel_at_period_end THEN 'subscription.cancelled' ELSE 'subscription.expired' END,
+                                           s.customer_id, 'subscription', s.id::text,
+                                           pg_catalog.jsonb_build_object('subscription_id', s.id, 'ended_at', s.current_period_end,
+                                                                         'invoice_id', inv),
+                                           'subscription.ended:' || s.id);
+            action := CASE WHEN s.cancel_at_period_end THEN 'cancelled' ELSE 'expired' END;
+            invoice := inv;
+            RETURN;
+        END IF;
+        invoice := @extschema@.start_paid_period(s.id, (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date, 'trial_ended');
+        action := 'trial_converted';
+        RETURN;
+    END IF;
+    IF s.status <> 'active' OR s.current_period_end > cutoff THEN
+        RETURN;
+    END IF;
+    pe := (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date;
+    IF s.cancel_at_period_end OR NOT s.auto_renew THEN
+        UPDATE @extschema@.subscriptions x
+           SET status = CASE WHEN s.cancel_at_period_end THEN 'cancelled' ELSE 'expired' END,
+               ended_at = s.current_period_end, cancelled_at = coalesce(x.cancelled_at, s.current_period_end)
+         WHERE x.id = s.id;
+        inv := @extschema@.bill_subscription(s.id, s.current_period_start, s.current_period_end, false,
+                                             s.current_period_start, s.current_period_end, s.current_period_end, 'final', pe);
+        PERFORM @extschema@.emit_event(CASE WHEN s.cancel_at_period_end THEN 'subscription.cancelled' ELSE 'subscription.expired' END,
+                                       s.customer_id, 'subscription', s.id::text,
+                                       pg_catalog.jsonb_build_object('subscription_id', s.id, 'ended_at', s.current_period_end,
+                                                                     'invoice_id', inv),
+                                       'subscription.ended:' || s.id);
+        action := CASE WHEN s.cancel_at_period_end THEN 'cancelled' ELSE 'expired' END;
+        invoice := inv;
+        RETURN;
+    END IF;
+    -- A downgrade waiting for the period end takes effect now, at the new plan's price.
+    IF s.pending_rate_plan_id IS NOT NULL THEN
+        SELECT rp.* INTO np FROM @extschema@.rate_plans rp WHERE rp.id = s.pending_rate_plan_id;
+        UPDATE @extschema@.subscriptions x
+           SET rate_plan_id = np.id, pending_rate_plan_id = NULL,
+               recurring_price = @extschema@.recurring_price(np.monthly_price, s.billing_cycle)
+         WHERE x.id = s.id;
+        PERFORM @extschema@.emit_event('subscription.plan_changed', s.customer_id, 'subscription', s.id::text,
+                                       pg_catalog.jsonb_build_object('subscription_id', s.id, 'plan', np.code, 'effective', pe),
+                                       'subscription.plan_changed:' || s.id || ':' || pe);
+    END IF;
+    ne := @extschema@.add_months_clamped(pe, months, s.anchor_day);
+    UPDATE @extschema@.subscriptions x
+       SET current_period_start = s.current_period_end, current_period_end = ne::timestamp AT TIME ZONE 'Asia/Kolkata'
+     WHERE x.id = s.id;
+    inv := @extschema@.bill_subscription(s.id, s.current_period_end, ne::timestamp AT TIME ZONE 'Asia/Kolkata', true,
+                                         s.current_period_start, s.current_period_end, s.current_period_end, 'period', pe);
+    PERFORM @extschema@.emit_event('subscription.renewed', s.customer_id, 'subscription', s.id::text,
+                                   pg_catalog.jsonb_build_object('subscription_id', s.id, 'period_start', pe, 'period_end', ne,
+                                                                 'invoice_id', inv),
+                                   'subscription.renewed:' || s.id || ':' || pe);
+    action := 'renewed';
+    invoice := inv;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.renew_due_subscription(uuid, date) IS
+    'Internal (the billing cycle, renew_subscription): moves a subscription whose period ended by as_of (00:00 IST) one '
+    'step: a trial becomes active (first paid period from the trial end), an active subscription renews (a waiting '
+    'downgrade applied; next period anchored on anchor_day; its invoice: recurring in advance, usage of the closed '
+    'period in arrears), or ends (cancel at period end: cancelled; auto_renew off: expired; a final usage invoice). '
+    'Returns what it did (action: trial_converted, renewed, cancelled, expired; NULL when nothing was due) and the '
+    'invoice issued (NULL when there was nothing to bill).';
+
+CREATE FUNCTION @extschema@.renew_subscription(subscription uuid, as_of date DEFAULT NULL) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions := @extschema@.lock_subscription(subscription);
+    day date := coalesce(as_of, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+    steps integer := 0;
+    done text;
+BEGIN
+    IF s.status NOT IN ('trial', 'active') THEN
+        RAISE EXCEPTION 'subscription % is %: only a trial or active subscription renews', s.subscription_number, s.status
+            USING ERRCODE = '55000',
+                  HINT = CASE WHEN s.status = 'suspended' THEN 'Resume it first (balatrix.resume_subscription).'
+                              WHEN s.status = 'pending' THEN 'Activate it first (balatrix.activate_subscription).'
+                              ELSE 'Create a new subscription.' END;
+    END IF;
+    IF s.current_period_end > day::timestamp AT TIME ZONE 'Asia/Kolkata' THEN
+        RAISE EXCEPTION 'subscription % is not due: its period ends on %', s.subscription_number,
+                        (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date USING ERRCODE = '55000';
+    END IF;
+    LOOP
+        SELECT r.action INTO done FROM @extschema@.renew_due_subscription(s.id, day) r;
+        EXIT WHEN done IS NULL;
+        steps := steps + 1;
+        EXIT WHEN done IN ('cancelled', 'expired');
+    END LOOP;
+    RETURN steps;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.renew_subscription(uuid, date) IS
+    'Renews a trial or active subscription whose period ended by as_of (default today in IST), one period at a time '
+    'until it is current, each period with its own invoice (what run_billing_cycle does for every due subscription). '
+    'Returns the number of steps. 55000 when not due or not trial / active.';
+
+CREATE FUNCTION @extschema@.change_subscription_plan(subscription uuid, plan text, on_date date DEFAULT NULL,
+                                                     timing text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions := @extschema@.lock_subscription(subscription);
+    day date := coalesce(on_date, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+    old_plan record;
+    np record;
+    new_price numeric;
+    ps date;
+    pe date;
+    change record;
+    when_ text := coalesce(timing, (@extschema@.billing_settings()).downgrade_timing);
+    period_invoice uuid;
+    doc uuid;
+    months integer := CASE s.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END;
+BEGIN
+    IF when_ NOT IN ('period_end', 'immediate') THEN
+        RAISE EXCEPTION 'timing must be period_end or immediate, not "%"', when_ USING ERRCODE = '22023';
+    END IF;
+    IF s.status NOT IN ('trial', 'active') THEN
+        RAISE EXCEPTION 'subscription % is %: only a trial or active subscription changes plan', s.subscription_number, s.status
+            USING ERRCODE = '55000';
+    END IF;
+    SELECT rp.* INTO old_plan FROM @extschema@.rate_plans rp WHERE rp.id = s.rate_plan_id;
+    SELECT rp.* INTO np FROM @extschema@.rate_plans rp WHERE rp.code = plan;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown rate plan "%"', plan USING ERRCODE = 'P0002';
+    END IF;
+    IF NOT np.is_active THEN
+        RAISE EXCEPTION 'rate plan "%" is not active', plan USING ERRCODE = '22023';
+    END IF;
+    IF np.currency <> s.currency THEN
+        RAISE EXCEPTION 'plan % is priced in %, the subscription in %', plan, np.currency, s.currency USING ERRCODE = '22023';
+    END IF;
+    IF np.id = s.rate_plan_id THEN
+        RAISE EXCEPTION 'subscription % is already on plan %', s.subscription_number, plan USING ERRCODE = '22023';
+    END IF;
+    ps := (s.current_period_start AT TIME ZONE 'Asia/Kolkata')::date;
+    pe := (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date;
+    IF day < ps OR day >= pe THEN
+        RAISE EXCEPTION 'the change date % is outside the current period % to %', day, ps, pe - 1
+            USING ERRCODE = '22023', HINT = 'Run the billing cycle first if the period has ended.';
+    END IF;
+    new_price := @extschema@.recurring_price(np.monthly_price, s.billing_cycle);
+
+    -- During a trial nothing has been charged: the plan just changes (and its price, for later).
+    IF s.status = 'trial' THEN
+        UPDATE @extschema@.subscriptions x SET rate_plan_id = np.id, pending_rate_plan_id = NULL, recurring_price = new_price
+         WHERE x.id = s.id;
+        UPDATE @extschema@.subscription_usage u
+           SET included_seconds = greatest(np.included_minutes::bigint * 60 * months, u.included_used_seconds)
+         WHERE u.subscription_id = s.id AND u.period_start = s.current_period_start;
+        PERFORM @extschema@.emit_event('subscription.plan_changed', s.customer_id, 'subscription', s.id::text,
+                                       pg_catalog.jsonb_build_object('subscription_id', s.id, 'from', old_plan.code, 'plan', np.code,
+                                                                     'effective', day),
+                                       'subscription.plan_changed:' || s.id || ':' || day || ':' || np.code);
+        RETURN NULL;
+    END IF;
+
+    IF new_price < s.recurring_price AND when_ = 'period_end' THEN
+        UPDATE @extschema@.subscriptions x SET pending_rate_plan_id = np.id WHERE x.id = s.id;
+        PERFORM @extschema@.emit_event('subscription.downgrade_scheduled', s.customer_id, 'subscription', s.id::text,
+                                       pg_catalog.jsonb_build_object('subscription_id', s.id, 'from', old_plan.code, 'plan', np.code,
+                                                                     'effective', pe),
+                                       'subscription.downgrade_scheduled:' || s.id || ':' || pe || ':' || np.code);
+        RETURN NULL;
+    END IF;
+
+    -- Immediate: the difference for the days left, both prices prorated alike (PRODUCT §7).
+    change := @extschema@.prorate_plan_change(s.recurring_price, new_price, pe - day, pe - ps);
+    UPDATE @extschema@.subscriptions x SET rate_plan_id = np.id, pending_rate_plan_id = NULL, recurring_price = new_price
+     WHERE x.id = s.id;
+    -- The period's allowance becomes the new plan's (never below what is already used).
+    UPDATE @extschema@.subscription_usage u
+       SET included_seconds = greatest(np.included_minutes::bigint * 60 * months, u.included_used_seconds)
+     WHERE u.subscription_id = s.id AND u.period_start = s.current_period_start;
+    IF change.difference > 0 THEN
+        doc := @extschema@.create_invoice_draft(s.account_id, 'tax_invoice', s.id, day::timestamp AT TIME ZONE 'Asia/Kolkata',
+                                                s.current_period_end);
+        UPDATE @extschema@.invoices i SET billing_reason = 'proration' WHERE i.id = doc;
+        PERFORM @extschema@.add_invoice_line(doc, 'proration',
+            'Upgrade from ' || old_plan.name || ' to ' || np.name || ' for ' || (pe - day) || ' of ' || (pe - ps) || ' days ('
+            || change.prorated_new || ' - ' || change.unused_old || ')',
+            1, change.difference, np.sac, day::timestamp AT TIME ZONE 'Asia/Kolkata', s.current_period_end,
+            'subscription', s.id::text);
+        PERFORM @extschema@.issue_invoice(doc, day);
+    ELSIF change.difference < 0 THEN
+        -- A credit note against the invoice that charged this period's plan.
+        SELECT i.id INTO period_invoice FROM @extschema@.invoices i
+         WHERE i.subscription_id = s.id AND i.document_type = 'tax_invoice' AND i.billing_reason = 'period'
+           AND i.period_start = s.current_period_start AND i.status NOT IN ('draft', 'void')
+         ORDER BY i.issued_at DESC LIMIT 1;
+        IF period_invoice IS NOT NULL THEN
+            doc := @extschema@.create_invoice_draft(s.account_id, 'credit_note', s.id, day::timestamp AT TIME ZONE 'Asia/Kolkata',
+                                                    s.current_period_end, period_invoice);
+            UPDATE @extschema@.invoices i SET billing_reason = 'proration' WHERE i.id = doc;
+            PERFORM @extschema@.add_invoice_line(doc, 'proration',
+                'Downgrade from ' || old_plan.name || ' to ' || np.name || ' for ' || (pe - day) || ' of ' || (pe - ps) || ' days ('
+                || change.unused_old || ' - ' || change.prorated_new || ')',
+                1, -change.difference, old_plan.sac, day::timestamp AT TIME ZONE 'Asia/Kolkata', s.current_period_end,
+                'subscription', s.id::text);
+            PERFORM @extschema@.issue_invoice(doc, day);
+        END IF;
+    END IF;
+    PERFORM @extschema@.emit_event('subscription.plan_changed', s.customer_id, 'subscription', s.id::text,
+                                   pg_catalog.jsonb_build_object('subscription_id', s.id, 'from', old_plan.code, 'plan', np.code,
+                                                                 'effective', day, 'difference', change.difference,
+                                                                 'document_id', doc),
+                                   'subscription.plan_changed:' || s.id || ':' || day || ':' || np.code);
+    RETURN doc;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.change_subscription_plan(uuid, text, date, text) IS
+    'Moves a trial or active subscription to another plan on on_date (default today in IST). During a trial: at once, no '
+    'money. An upgrade (a higher price for the cycle): at once, with an invoice for the prorated difference over the days '
+    'left (prorate_plan_change), returned. A downgrade: at the next renewal (timing period_end, the default of '
+    'balatrix.downgrade_timing; NULL returned), or at once with a credit note for the prorated difference against the '
+    'period''s invoice (timing immediate; returned). The period''s allowance becomes the new plan''s. 22023 same / '
+    'inactive / other-currency plan or a date outside the period; P0002 unknown plan; 55000 other statuses.';
+
+CREATE FUNCTION @extschema@.cancel_subscription(subscription uuid, at_period_end boolean DEFAULT true, reason text DEFAULT NULL,
+                                                on_date date DEFAULT NULL, credit_unused boolean DEFAULT true)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions := @extschema@.lock_subscription(subscription);
+    day date := coalesce(on_date, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+    ends timestamptz := day::timestamp AT TIME ZONE 'Asia/Kolkata';
+    ps date;
+    pe date;
+    period_invoice uuid;
+    recurring numeric;
+    credit numeric;
+    note uuid;
+BEGIN
+    IF s.status NOT IN ('pending', 'trial', 'active', 'suspended') THEN
+        RAISE EXCEPTION 'subscription % is already %', s.subscription_number, s.status USING ERRCODE = '55000';
+    END IF;
+    IF s.cancel_at_period_end AND at_period_end THEN
+        RAISE EXCEPTION 'subscription % is already cancelled at the end of its period', s.subscription_number USING ERRCODE = '55000';
+    END IF;
+    IF at_period_end AND s.status IN ('trial', 'active') THEN
+        UPDATE @extschema@.subscriptions x
+           SET cancel_at_period_end = true, cancelled_at = now(), cancellation_reason = reason
+         WHERE x.id = s.id;
+        PERFORM @extschema@.emit_event('subscription.cancel_scheduled', s.customer_id, 'subscription', s.id::text,
+                                       pg_catalog.jsonb_build_object('subscription_id', s.id, 'reason', reason,
+                                           'ends_on', (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date),
+                                       'subscription.cancel_scheduled:' || s.id);
+        RETURN NULL;
+    END IF;
+    -- Now: service ends at the start of on_date.
+    IF s.current_period_start IS NOT NULL AND (ends < s.current_period_start OR ends > s.current_period_end) THEN
+        RAISE EXCEPTION 'the cancellation date % is outside the current period', day USING ERRCODE = '22023';
+    END IF;
+    UPDATE @extschema@.subscriptions x
+       SET status = 'cancelled', cancelled_at = now(), cancellation_reason = reason, ended_at = ends,
+           cancel_at_period_end = false, pending_rate_plan_id = NULL
+     WHERE x.id = s.id;
+    IF s.status IN ('active', 'suspended') THEN
+        ps := (s.current_period_start AT TIME ZONE 'Asia/Kolkata')::date;
+        pe := (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date;
+        -- The final invoice: usage up to the end of service, DIDs assigned during the period.
+        PERFORM @extschema@.bill_subscription(s.id, s.current_period_start, greatest(ends, s.current_period_start + interval '1 day'),
+                                              false, s.current_period_start, s.current_period_end, ends, 'final', day);
+        -- The unused days of the period's recurring charges (plan, discount, add-ons, DIDs in advance) come back.
+        IF credit_unused AND day < pe THEN
+            SELECT i.id INTO period_invoice FROM @extschema@.invoices i
+             WHERE i.subscription_id = s.id AND i.document_type = 'tax_invoice' AND i.billing_reason = 'period'
+               AND i.period_start = s.current_period_start AND i.status NOT IN ('draft', 'void')
+             ORDER BY i.issued_at DESC LIMIT 1;
+            -- The plan at its current price (after any upgrade) less its discount, and the add-ons and
+            -- numbers the period's invoice charged in advance.
+            recurring := s.recurring_price - least(s.recurring_price,
+                                                   pg_catalog.round(s.recurring_price * s.discount_percent / 100, 2) + s.discount_amount)
+                         + coalesce((SELECT sum(l.taxable_value) FROM @extschema@.invoice_lines l
+                                      WHERE l.invoice_id = period_invoice AND l.kind IN ('add_on', 'did_rent')
+                                        AND l.period_start = s.current_period_start), 0);
+            credit := @extschema@.prorate(recurring, pe - day, pe - ps);
+            IF period_invoice IS NOT NULL AND credit > 0 THEN
+                note := @extschema@.create_invoice_draft(s.account_id, 'credit_note', s.id, ends, s.current_period_end,
+                                                         period_invoice);
+                UPDATE @extschema@.invoices i SET billing_reason = 'cancellation' WHERE i.id = note;
+                PERFORM @extschema@.add_invoice_line(note, 'proration',
+                    'Unused ' || (pe - day) || ' of ' || (pe - ps) || ' days after cancellation', 1, credit, NULL,
+                    ends, s.current_period_end, 'subscription', s.id::text);
+                PERFORM @extschema@.issue_invoice(note, day);
+            END IF;
+        END IF;
+    ELSIF s.status = 'trial' THEN
+        PERFORM @extschema@.bill_subscription(s.id, s.current_period_start, greatest(ends, s.current_period_start + interval '1 day'),
+                                              false, s.current_period_start, s.current_period_end, ends, 'final', day);
+    END IF;
+    PERFORM @extschema@.emit_event('subscription.cancelled', s.customer_id, 'subscription', s.id::text,
+                                   pg_catalog.jsonb_build_object('subscription_id', s.id, 'reason', reason, 'ended_on', day,
+                                                                 'credit_note_id', note),
+                                   'subscription.ended:' || s.id);
+    RETURN note;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.cancel_subscription(uuid, boolean, text, date, boolean) IS
+    'Cancels a subscription. at_period_end (default): a trial or active subscription runs to the end of its period and '
+    'the billing cycle ends it (status cancelled, a final usage invoice). Otherwise at once on on_date (default today in '
+    'IST): status cancelled, a final invoice of the usage not yet billed, and with credit_unused (default) a credit note '
+    'for the unused days of the period''s recurring charges (returned). A pending subscription is simply cancelled. '
+    'Events subscription.cancel_scheduled / subscription.cancelled. 55000 when already cancelled or expired; 22023 date '
+    'outside the period.';
+
+CREATE FUNCTION @extschema@.suspend_subscription(subscription uuid, reason text DEFAULT NULL, on_date date DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions := @extschema@.lock_subscription(subscription);
+    day date := coalesce(on_date, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+BEGIN
+    IF s.status NOT IN ('trial', 'active') THEN
+        RAISE EXCEPTION 'subscription % is %: only a trial or active subscription can be suspended', s.subscription_number, s.status
+            USING ERRCODE = '55000';
+    END IF;
+    UPDATE @extschema@.subscriptions x
+       SET status = 'suspended', suspended_at = day::timestamp AT TIME ZONE 'Asia/Kolkata',
+           metadata = x.metadata || pg_catalog.jsonb_build_object('suspension_reason', reason, 'suspended_from', s.status)
+     WHERE x.id = s.id;
+    PERFORM @extschema@.emit_event('subscription.suspended', s.customer_id, 'subscription', s.id::text,
+                                   pg_catalog.jsonb_build_object('subscription_id', s.id, 'reason', reason, 'on', day),
+                                   'subscription.suspended:' || s.id || ':' || day);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.suspend_subscription(uuid, text, date) IS
+    'Suspends a trial or active subscription on on_date (the reason kept in metadata.suspension_reason; the dunning '
+    'sweep uses non_payment). A suspended subscription is not renewed; its calls are still rated. A '
+    'subscription.suspended event. 55000 from any other status.';
+
+CREATE FUNCTION @extschema@.resume_subscription(subscription uuid, on_date date DEFAULT NULL) RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions := @extschema@.lock_subscription(subscription);
+    day date := coalesce(on_date, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+    back text;
+    inv uuid;
+BEGIN
+    IF s.status <> 'suspended' THEN
+        RAISE EXCEPTION 'subscription % is %: only a suspended subscription can be resumed', s.subscription_number, s.status
+            USING ERRCODE = '55000';
+    END IF;
+    back := coalesce(s.metadata->>'suspended_from', 'active');
+    UPDATE @extschema@.subscriptions x
+       SET status = back, suspended_at = NULL,
+           metadata = x.metadata - 'suspension_reason' - 'suspended_from'
+     WHERE x.id = s.id;
+    -- A period that ended while suspended is not billed: a new one starts on the day of the resumption.
+    IF back = 'active' AND s.current_period_end <= day::timestamp AT TIME ZONE 'Asia/Kolkata' THEN
+        UPDATE @extschema@.subscriptions x SET status = 'pending' WHERE x.id = s.id;
+        inv := @extschema@.start_paid_period(s.id, day, 'resumed');
+        PERFORM @extschema@.emit_event('subscription.resumed', s.customer_id, 'subscription', s.id::text,
+                                       pg_catalog.jsonb_build_object('subscription_id', s.id, 'on', day, 'invoice_id', inv),
+                                       'subscription.resumed:' || s.id || ':' || day);
+        RETURN inv;
+    END IF;
+    PERFORM @extschema@.emit_event('subscription.resumed', s.customer_id, 'subscription', s.id::text,
+                                   pg_catalog.jsonb_build_object('subscription_id', s.id, 'on', day),
+                                   'subscription.resumed:' || s.id || ':' || day);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.resume_subscription(uuid, date) IS
+    'Resumes a suspended subscription on on_date (back to trial or active). When its period ended while it was suspended, '
+    'the suspended time is not billed: a new period starts on on_date (anchored on its day) with its invoice (returned, '
+    'together with any usage not yet billed). A subscription.resumed event. 55000 unless suspended.';
+
+CREATE FUNCTION @extschema@.record_payment(invoice uuid, amount numeric, gateway text DEFAULT 'manual',
+                                           gateway_payment_id text DEFAULT NULL, paid_on date DEFAULT NULL,
+                                           idempotency_key text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv record;
+    existing record;
+    outstanding numeric;
+    applied numeric;
+    pay uuid;
+    settled boolean;
+    paid_ts timestamptz := CASE WHEN paid_on IS NULL THEN now() ELSE paid_on::timestamp AT TIME ZONE 'Asia/Kolkata' END;
+BEGIN
+    IF invoice IS NULL OR amount IS NULL OR amount <= 0 OR amount <> pg_catalog.round(amount, 2) THEN
+        RAISE EXCEPTION 'a payment needs an invoice and a positive amount in paise (%)', amount USING ERRCODE = '22023';
+    END IF;
+    IF idempotency_key IS NOT NULL THEN
+        SELECT p.id, p.invoice_id, p.amount INTO existing FROM @extschema@.payments p WHERE p.idempotency_key = record_payment.idempotency_key;
+        IF FOUND THEN
+            IF existing.invoice_id IS DISTINCT FROM invoice OR existing.amount <> amount THEN
+                RAISE EXCEPTION 'idempotency key % was used for another payment', idempotency_key USING ERRCODE = '22023';
+            END IF;
+            RETURN existing.id;
+        END IF;
+    END IF;
+    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invoice % does not exist', invoice USING ERRCODE = 'P0002';
+    END IF;
+    IF inv.document_type = 'credit_note' OR inv.status NOT IN ('issued', 'partially_paid', 'overdue') THEN
+        RAISE EXCEPTION 'invoice % is % (%): it takes no payment', coalesce(inv.invoice_number, invoice::text), inv.status,
+                        replace(inv.document_type, '_', ' ') USING ERRCODE = '55000';
+    END IF;
+    outstanding := inv.total - inv.amount_paid - inv.amount_credited;
+    applied := least(amount, outstanding);
+    INSERT INTO @extschema@.payments (customer_id, account_id, invoice_id, subscription_id, purpose, gateway,
+                                      gateway_payment_id, amount, currency, status, idempotency_key, captured_at, attempts)
+    VALUES (inv.customer_id, inv.account_id, inv.id, inv.subscription_id, 'invoice', gateway, gateway_payment_id, amount,
+            inv.currency, 'captured', idempotency_key, paid_ts, 1)
+    RETURNING id INTO pay;
+    PERFORM @extschema@.post_ledger_entry(inv.account_id, 'payment', amount, 'payment', pay::text,
+                                          'Payment towards ' || inv.invoice_number,
+                                          pg_catalog.jsonb_build_object('invoice_id', inv.id, 'applied', applied,
+                                                                        'unapplied', amount - applied));
+    settled := inv.amount_paid + applied + inv.amount_credited >= inv.total;
+    UPDATE @extschema@.invoices i
+       SET amount_paid = i.amount_paid + applied,
+           status = CASE WHEN settled THEN 'paid' WHEN i.status = 'overdue' THEN 'overdue' ELSE 'partially_paid' END,
+           paid_at = CASE WHEN settled THEN paid_ts ELSE i.paid_at END
+     WHERE i.id = inv.id;
+    PERFORM @extschema@.emit_event('payment.captured', inv.customer_id, 'payment', pay::text,
+                                   pg_catalog.jsonb_build_object('payment_id', pay, 'invoice_id', inv.id, 'amount', amount,
+                                                                 'currency', inv.currency, 'gateway', gateway),
+                                   'payment.captured:' || pay);
+    IF settled THEN
+        PERFORM @extschema@.emit_event('invoice.paid', inv.customer_id, 'invoice', inv.id::text,
+                                       pg_catalog.jsonb_build_object('invoice_id', inv.id, 'invoice_number', inv.invoice_number,
+                                                                     'total', inv.total),
+                                       'invoice.paid:' || inv.id);
+        -- A subscription suspended for non-payment comes back once nothing of it is overdue.
+        IF inv.subscription_id IS NOT NULL AND EXISTS (
+               SELECT 1 FROM @extschema@.subscriptions s
+                WHERE s.id = inv.subscription_id AND s.status = 'suspended' AND s.metadata->>'suspension_reason' = 'non_payment')
+           AND NOT EXISTS (
+               SELECT 1 FROM @extschema@.invoices o
+                WHERE o.subscription_id = inv.subscription_id AND o.id <> inv.id AND o.status = 'overdue') THEN
+            PERFORM @extschema@.resume_subscription(inv.subscription_id, (paid_ts AT TIME ZONE 'Asia/Kolkata')::date);
+        END IF;
+    END IF;
+    RETURN pay;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_payment(uuid, numeric, text, text, date, text) IS
+    'Records money received for an invoice or debit note, in one transaction: a captured payment, its ledger entry (the '
+    'whole amount credits the account; what exceeds the outstanding amount stays there as credit), and the invoice''s '
+    'settlement (amount_paid; status paid or partially_paid, an overdue invoice stays overdue until paid); events '
+    'payment.captured and invoice.paid. A subscription suspended for non-payment resumes when nothing of it is overdue '
+    'any more. idempotency_key makes a repeat return the first payment. 22023 bad amount or reused key; P0002 unknown '
+    'invoice; 55000 draft, void, paid or credit note.';
+
+CREATE FUNCTION @extschema@.run_dunning(as_of date DEFAULT NULL,
+    OUT job_run_id bigint, OUT reminders integer, OUT overdue integer, OUT suspended integer)
+    RETURNS record
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    day date := coalesce(as_of, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+    settings record := @extschema@.billing_settings();
+    started timestamptz := clock_timestamp();
+    i record;
+BEGIN
+    reminders := 0; overdue := 0; suspended := 0;
+    IF settings.dunning_reminder_days > 0 THEN
+        FOR i IN
+            SELECT x.id, x.customer_id, x.invoice_number, x.due_date, x.total - x.amount_paid - x.amount_credited AS outstanding
+              FROM @extschema@.invoices x
+             WHERE x.status IN ('issued', 'partially_paid') AND x.document_type <> 'credit_note'
+               AND x.due_date >= day AND x.due_date - settings.dunning_reminder_days <= day
+             ORDER BY x.id
+        LOOP
+            IF @extschema@.emit_event('invoice.payment_reminder', i.customer_id, 'invoice', i.id::text,
+                                      pg_catalog.jsonb_build_object('invoice_id', i.id, 'invoice_number', i.invoice_number,
+                                                                    'due_date', i.due_date, 'outstanding', i.outstanding),
+                                      'invoice.payment_reminder:' || i.id) THEN
+                reminders := reminders + 1;
+            END IF;
+        END LOOP;
+    END IF;
+    FOR i IN
+        UPDATE @extschema@.invoices x SET status = 'overdue'
+         WHERE x.status IN ('issued', 'partially_paid') AND x.document_type <> 'credit_note' AND x.due_date < day
+        RETURNING x.id, x.customer_id, x.invoice_number, x.due_date, x.total - x.amount_paid - x.amount_credited AS outstanding
+    LOOP
+        overdue := overdue + 1;
+        PERFORM @extschema@.emit_event('invoice.overdue', i.customer_id, 'invoice', i.id::text,
+                                       pg_catalog.jsonb_build_object('invoice_id', i.id, 'invoice_number', i.invoice_number,
+                                                                     'due_date', i.due_date, 'outstanding', i.outstanding),
+                                       'invoice.overdue:' || i.id);
+    END LOOP;
+    IF settings.dunning_suspend_days > 0 THEN
+        FOR i IN
+            SELECT DISTINCT s.id
+              FROM @extschema@.invoices x JOIN @extschema@.subscriptions s ON s.id = x.subscription_id
+             WHERE x.status = 'overdue' AND x.due_date + settings.dunning_suspend_days <= day
+               AND s.status IN ('trial', 'active')
+             ORDER BY s.id
+        LOOP
+            PERFORM @extschema@.suspend_subscription(i.id, 'non_payment', day);
+            suspended := suspended + 1;
+        END LOOP;
+    END IF;
+    INSERT INTO @extschema@.job_runs (job, as_of, started_at, finished_at, status, counts, duration_ms)
+    VALUES ('dunning', day, started, clock_timestamp(), 'succeeded',
+            pg_catalog.jsonb_build_object('reminders', reminders, 'overdue', overdue, 'suspended', suspended),
+            extract(epoch FROM clock_timestamp() - started) * 1000)
+    RETURNING id INTO job_run_id;
+    RAISE NOTICE 'dunning %: % reminders, % invoices overdue, % subscriptions suspended', day, reminders, overdue, suspended;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.run_dunning(date) IS
+    'The overdue sweep for as_of (default today in IST): a payment reminder event for each unpaid invoice due within '
+    'balatrix.dunning_reminder_days (once per invoice), status overdue and an invoice.overdue event for each unpaid '
+    'invoice past its due date, and the suspension (reason non_payment) of subscriptions with an invoice overdue for '
+    'balatrix.dunning_suspend_days. Idempotent; a job_runs row. Returns the counts.';
+
+CREATE FUNCTION @extschema@.run_billing_cycle(as_of date DEFAULT NULL, batch_limit integer DEFAULT NULL,
+    after_subscription uuid DEFAULT NULL,
+    OUT job_run_id bigint, OUT due bigint, OUT processed bigint, OUT trials_converted bigint, OUT renewed bigint,
+    OUT cancelled bigint, OUT expired bigint, OUT invoices bigint, OUT failed bigint,
+    OUT last_subscription uuid, OUT remaining bigint)
+    RETURNS record
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    day date := coalesce(as_of, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+    cutoff timestamptz := day::timestamp AT TIME ZONE 'Asia/Kolkata';
+    started timestamptz := clock_timestamp();
+    sub uuid;
+    step record;
+    saved bigint[];
+    msg text;
+    state text;
+BEGIN
+    IF batch_limit IS NOT NULL AND batch_limit < 1 THEN
+        RAISE EXCEPTION 'batch_limit must be at least 1' USING ERRCODE = '22023';
+    END IF;
+    processed := 0; trials_converted := 0; renewed := 0; cancelled := 0; expired := 0; failed := 0;
+    SELECT count(*) INTO due FROM @extschema@.subscriptions s
+     WHERE s.status IN ('trial', 'active') AND s.current_period_end <= cutoff
+       AND (after_subscription IS NULL OR s.id > after_subscription);
+    invoices := 0;
+    FOR sub IN
+        SELECT s.id FROM @extschema@.subscriptions s
+         WHERE s.status IN ('trial', 'active') AND s.current_period_end <= cutoff
+           AND (after_subscription IS NULL OR s.id > after_subscription)
+         ORDER BY s.id
+         LIMIT batch_limit
+    LOOP
+        -- Each subscription in its own subtransaction: one that fails is reported and skipped (and
+        -- what it had counted is taken back with what it had done).
+        saved := ARRAY[trials_converted, renewed, cancelled, expired, invoices];
+        BEGIN
+            LOOP
+                SELECT r.action, r.invoice INTO step FROM @extschema@.renew_due_subscription(sub, day) r;
+                EXIT WHEN step.action IS NULL;
+                IF step.invoice IS NOT NULL THEN
+                    invoices := invoices + 1;
+                END IF;
+                CASE step.action
+                    WHEN 'trial_converted' THEN trials_converted := trials_converted + 1;
+                    WHEN 'renewed' THEN renewed := renewed + 1;
+                    WHEN 'cancelled' THEN cancelled := cancelled + 1;
+                    ELSE expired := expired + 1;
+                END CASE;
+                EXIT WHEN step.action IN ('cancelled', 'expired');
+            END LOOP;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, state = RETURNED_SQLSTATE;
+            trials_converted := saved[1]; renewed := saved[2]; cancelled := saved[3]; expired := saved[4];
+            invoices := saved[5];
+            failed := failed + 1;
+            RAISE WARNING 'billing cycle %: subscription % failed: % (%)', day, sub, msg, state;
+            PERFORM @extschema@.emit_event('billing.subscription_failed', NULL, 'subscription', sub::text,
+                                           pg_catalog.jsonb_build_object('subscription_id', sub, 'as_of', day, 'error', msg,
+                                                                         'sqlstate', state),
+                                           'billing.subscription_failed:' || sub || ':' || day);
+        END;
+        processed := processed + 1;
+        last_subscription := sub;
+        IF processed % 1000 = 0 THEN
+            RAISE NOTICE 'billing cycle %: % of % subscriptions', day, processed, due;
+        END IF;
+    END LOOP;
+    remaining := due - processed;
+    INSERT INTO @extschema@.job_runs (job, as_of, started_at, finished_at, status, counts, duration_ms, error)
+    VALUES ('billing_cycle', day, started, clock_timestamp(), 'succeeded',
+            pg_catalog.jsonb_build_object('due', due, 'processed', processed, 'trials_converted', trials_converted,
+                                          'renewed', renewed, 'cancelled', cancelled, 'expired', expired,
+                                          'invoices', invoices, 'failed', failed, 'remaining', remaining),
+            extract(epoch FROM clock_timestamp() - started) * 1000,
+            CASE WHEN failed > 0 THEN failed || ' subscriptions failed (billing.subscription_failed events)' END)
+    RETURNING id INTO job_run_id;
+    RAISE NOTICE 'billing cycle %: % subscriptions processed (% trials converted, % renewed, % cancelled, % expired, % failed), % invoices',
+                 day, processed, trials_converted, renewed, cancelled, expired, failed, invoices;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.run_billing_cycle(date, integer, uuid) IS
+    'The billing cycle for as_of (default today in IST): every trial or active subscription whose period ended by as_of '
+    '00:00 IST, in id order (after after_subscription, at most batch_limit), is brought up to date one period at a time '
+    '(renew_subscription: trials converted, renewals invoiced, cancellations and expiries finalised). Postpaid usage is '
+    'billed on those invoices. Idempotent: a second run for the same date finds nothing due. A subscription that fails is '
+    'skipped (WARNING, a billing.subscription_failed event) and the run goes on. NOTICEs report progress; a job_runs row '
+    'records the counts and duration. Returns the counts, the last subscription processed and how many due remain.';
+
+-- The scheduled form: batches of subscriptions, each committed, so that a long run holds no
+-- account, usage row or invoice-number lock for more than one batch (the CDR trigger and other
+-- invoice issuers wait at most that long).
+CREATE PROCEDURE @extschema@.run_billing_cycle_job(as_of date DEFAULT NULL, batch_size integer DEFAULT 200)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    day date := coalesce(as_of, (now() AT TIME ZONE 'Asia/Kolkata')::date);
+    r record;
+    cursor_id uuid;
+    total bigint := 0;
+BEGIN
+    LOOP
+        SELECT * INTO r FROM @extschema@.run_billing_cycle(day, batch_size, cursor_id);
+        total := total + r.processed;
+        cursor_id := r.last_subscription;
+        COMMIT;
+        EXIT WHEN r.processed < batch_size OR r.remaining = 0;
+    END LOOP;
+    RAISE NOTICE 'billing cycle % done: % subscriptions in batches of %', day, total, batch_size;
+END
+$$;
+COMMENT ON PROCEDURE @extschema@.run_billing_cycle_job(date, integer) IS
+    'CALL form of run_billing_cycle for pg_cron and psql: runs it in batches of batch_size subscriptions, committing after '
+    'each, until nothing due is left. Must be called outside an explicit transaction block.';
+
+REVOKE ALL ON FUNCTION
+    @extschema@.post_ledger_entry(uuid, text, numeric, text, text, text, jsonb, bigint),
+    @extschema@.emit_event(text, uuid, text, text, jsonb, text),
+    @extschema@.bill_subscription(uuid, timestamptz, timestamptz, boolean, timestamptz, timestamptz, timestamptz, text, date),
+    @extschema@.lock_subscription(uuid),
+    @extschema@.create_subscription(uuid, text, text, date, boolean, jsonb),
+    @extschema@.start_paid_period(uuid, date, text),
+    @extschema@.activate_subscription(uuid, date),
+    @extschema@.renew_due_subscription(uuid, date),
+    @extschema@.renew_subscription(uuid, date),
+    @extschema@.change_subscription_plan(uuid, text, date, text),
+    @extschema@.cancel_subscription(uuid, boolean, text, date, boolean),
+    @extschema@.suspend_subscription(uuid, text, date),
+    @extschema@.resume_subscription(uuid, date),
+    @extschema@.record_payment(uuid, numeric, text, text, date, text),
+    @extschema@.run_dunning(date),
+    @extschema@.run_billing_cycle(date, integer, uuid)
+    FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.run_billing_cycle_job(date, integer) FROM PUBLIC;
 
 -- ============================================================================================
 -- Ownership, dump configuration, row-level security and privileges
