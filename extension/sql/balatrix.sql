@@ -4288,6 +4288,795 @@ REVOKE ALL ON FUNCTION
 REVOKE ALL ON PROCEDURE @extschema@.run_billing_cycle_job(date, integer) FROM PUBLIC;
 
 -- ============================================================================================
+-- GST reporting: the monthly summary, GSTR-1 style sections and the e-invoice (INV-01) JSON
+-- ============================================================================================
+-- Read-only views over issued documents (status issued, partially_paid, paid or overdue: never
+-- a draft, never a void document). Every view is security_invoker, so the querying role's
+-- privileges and row-level security on invoices / invoice_lines apply, not the view owner's.
+--
+-- A GSTR-1 return is filed per GSTIN and per month: every GSTR-1 view carries supplier_gstin (the
+-- registration frozen on the document), month (first day of the month of issue) and
+-- financial_year ('2627' = April 2026 - March 2027, as invoices carry it). Filter on them.
+--
+-- Sections (reference/gst-payments.md §1.8; the classification of core ClassifyGstr1):
+--   b2b    tax invoices to a registered recipient (a GSTIN on the invoice), per invoice and rate
+--   b2cl   inter-State tax invoices to an unregistered recipient above the B2C-large threshold,
+--          per invoice and rate
+--   b2cs   every other B2C supply, aggregated per place of supply and rate, net of the credit and
+--          debit notes against those invoices
+--   cdnr   credit / debit notes to a registered recipient, per note and rate
+--   hsn    per SAC and rate, net of credit / debit notes, split B2B / B2C (the portal's Table 12
+--          has separate B2B and B2C tabs)
+-- Supplies without GST (a tax-exempt recipient, a place of supply outside India) belong in the
+-- "nil" / "exp" sections and are left out of b2b, b2cl, b2cs and cdnr; they are in hsn (rate 0) and
+-- in the monthly summary. The GSTR-1 views cover INR documents only: a return is in rupees, and a
+-- foreign-currency document has no rupee value in the data model. Amounts of GSTR-1 rows are the
+-- sums of the lines' own (per-line rounded) amounts; invoice_value is the document total, round-off
+-- included. UTGST is reported in the SGST column (sgst_utgst): GSTR-1 has one "State/UT tax" head.
+
+-- The B2C-large threshold, in SQL: the same rule as the C++ core's B2cLargeThreshold
+-- (extension/core/src/gst.cpp), which has no SQL wrapper. A C wrapper can later replace this
+-- function with the same signature.
+CREATE FUNCTION @extschema@.gstr1_b2cl_threshold(invoice_date date) RETURNS numeric
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT CASE WHEN invoice_date >= DATE '2024-08-01' THEN 100000.00 ELSE 250000.00 END
+$$;
+COMMENT ON FUNCTION @extschema@.gstr1_b2cl_threshold(date) IS
+    'The B2C-large invoice value threshold of GSTR-1 on invoice_date (CGST Rule 59(4)(a) as amended by Notification '
+    '12/2024-CT): 100000.00 from 2024-08-01, 250000.00 before. An inter-State invoice to an unregistered recipient is '
+    'b2cl when its total (tax included) is strictly more than this; otherwise b2cs. Same rule as the C++ core '
+    'B2cLargeThreshold.';
+
+CREATE VIEW @extschema@.gst_summary_monthly WITH (security_invoker = true) AS
+SELECT date_trunc('month', i.issue_date::timestamp)::date AS month,
+       i.financial_year,
+       i.supplier_gstin,
+       i.currency,
+       i.document_type,
+       count(*) AS documents,
+       sum(i.taxable_total) AS taxable_value,
+       sum(i.cgst_total) AS cgst,
+       sum(i.sgst_total) AS sgst,
+       sum(i.utgst_total) AS utgst,
+       sum(i.igst_total) AS igst,
+       sum(i.tax_total) AS tax,
+       sum(i.round_off) AS round_off,
+       sum(i.total) AS total,
+       CASE i.document_type WHEN 'credit_note' THEN -1 ELSE 1 END * sum(i.taxable_total) AS net_taxable_value,
+       CASE i.document_type WHEN 'credit_note' THEN -1 ELSE 1 END * sum(i.tax_total) AS net_tax,
+       CASE i.document_type WHEN 'credit_note' THEN -1 ELSE 1 END * sum(i.total) AS net_total
+  FROM @extschema@.invoices i
+ WHERE i.status NOT IN ('draft', 'void')
+ GROUP BY 1, i.financial_year, i.supplier_gstin, i.currency, i.document_type;
+COMMENT ON VIEW @extschema@.gst_summary_monthly IS
+    'Issued documents (not draft, not void) per calendar month of issue_date (month = its first day), financial '
+    'year, supplier GSTIN, currency and document_type (tax_invoice, credit_note, debit_note: one row each). '
+    'documents, taxable_value, cgst, sgst, utgst, igst, tax, round_off and total are sums of the documents'' totals '
+    'as stored, always >= 0 (a credit note''s amounts are what it credits). Sign convention of net_taxable_value, '
+    'net_tax and net_total: + for tax invoices and debit notes, - for credit notes, so their sum over a month''s '
+    'rows is the net outward supply and tax of the month.';
+
+CREATE VIEW @extschema@.gstr1_b2b WITH (security_invoker = true) AS
+SELECT date_trunc('month', i.issue_date::timestamp)::date AS month,
+       i.financial_year,
+       i.supplier_gstin,
+       i.customer_gstin AS recipient_gstin,
+       i.customer_name AS receiver_name,
+       i.id AS invoice_id,
+       i.invoice_number,
+       i.issue_date AS invoice_date,
+       i.total AS invoice_value,
+       i.place_of_supply_state_code || '-' || s.name AS place_of_supply,
+       CASE WHEN i.reverse_charge THEN 'Y' ELSE 'N' END AS reverse_charge,
+       'Regular B2B'::text AS invoice_type,
+       l.gst_rate AS rate,
+       sum(l.taxable_value) AS taxable_value,
+       sum(l.igst) AS igst,
+       sum(l.cgst) AS cgst,
+       sum(l.sgst + l.utgst) AS sgst_utgst,
+       0.00::numeric(14,2) AS cess
+  FROM @extschema@.invoices i
+  JOIN @extschema@.invoice_lines l ON l.invoice_id = i.id
+  LEFT JOIN @extschema@.gst_states s ON s.code = i.place_of_supply_state_code
+ WHERE i.status NOT IN ('draft', 'void')
+   AND i.document_type = 'tax_invoice'
+   AND i.customer_gstin IS NOT NULL
+   AND NOT i.tax_exempt
+   AND i.currency = 'INR'
+   AND i.place_of_supply_state_code IS DISTINCT FROM '96'
+ GROUP BY i.id, s.name, l.gst_rate;
+COMMENT ON VIEW @extschema@.gstr1_b2b IS
+    'GSTR-1 b2b: issued tax invoices (INR, GST charged) to a registered recipient (a GSTIN frozen on the invoice), one '
+    'row per invoice and GST rate: recipient GSTIN and name, invoice number and date, invoice value (the total, '
+    'round-off included), place of supply as "29-Karnataka", reverse charge Y/N, rate, and the taxable value, IGST, '
+    'CGST and State/UT tax (sgst_utgst = SGST + UTGST) of that rate''s lines. Filter on supplier_gstin and month / '
+    'financial_year. Notes are in gstr1_cdnr; tax-exempt supplies belong in the nil section.';
+
+CREATE VIEW @extschema@.gstr1_b2cl WITH (security_invoker = true) AS
+SELECT date_trunc('month', i.issue_date::timestamp)::date AS month,
+       i.financial_year,
+       i.supplier_gstin,
+       i.id AS invoice_id,
+       i.invoice_number,
+       i.issue_date AS invoice_date,
+       i.total AS invoice_value,
+       i.place_of_supply_state_code || '-' || s.name AS place_of_supply,
+       l.gst_rate AS rate,
+       sum(l.taxable_value) AS taxable_value,
+       sum(l.igst) AS igst,
+       0.00::numeric(14,2) AS cess
+  FROM @extschema@.invoices i
+  JOIN @extschema@.invoice_lines l ON l.invoice_id = i.id
+  LEFT JOIN @extschema@.gst_states s ON s.code = i.place_of_supply_state_code
+ WHERE i.status NOT IN ('draft', 'void')
+   AND i.document_type = 'tax_invoice'
+   AND i.customer_gstin IS NULL
+   AND NOT i.tax_exempt
+   AND i.currency = 'INR'
+   AND i.place_of_supply_state_code IS DISTINCT FROM '96'
+   AND i.place_of_supply_state_code IS DISTINCT FROM i.supplier_state_code
+   AND i.total > @extschema@.gstr1_b2cl_threshold(i.issue_date)
+ GROUP BY i.id, s.name, l.gst_rate;
+COMMENT ON VIEW @extschema@.gstr1_b2cl IS
+    'GSTR-1 b2cl: issued inter-State tax invoices (INR, GST charged) to an unregistered recipient whose total is more '
+    'than balatrix.gstr1_b2cl_threshold(issue date), one row per invoice and GST rate: invoice number, date and value, '
+    'place of supply as "04-Chandigarh", rate, taxable value and IGST. These invoices are not in gstr1_b2cs.';
+
+CREATE VIEW @extschema@.gstr1_b2cs WITH (security_invoker = true) AS
+SELECT date_trunc('month', i.issue_date::timestamp)::date AS month,
+       i.financial_year,
+       i.supplier_gstin,
+       CASE WHEN i.place_of_supply_state_code = i.supplier_state_code THEN 'INTRA' ELSE 'INTER' END AS supply_type,
+       i.place_of_supply_state_code || '-' || s.name AS place_of_supply,
+       'OE'::text AS type,
+       l.gst_rate AS rate,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -l.taxable_value ELSE l.taxable_value END) AS taxable_value,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -l.igst ELSE l.igst END) AS igst,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -l.cgst ELSE l.cgst END) AS cgst,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -(l.sgst + l.utgst) ELSE l.sgst + l.utgst END) AS sgst_utgst,
+       0.00::numeric(14,2) AS cess
+  FROM @extschema@.invoices i
+  JOIN @extschema@.invoice_lines l ON l.invoice_id = i.id
+  LEFT JOIN @extschema@.gst_states s ON s.code = i.place_of_supply_state_code
+  -- A note is classified by the invoice it corrects: one against a b2cl invoice is not netted here.
+  LEFT JOIN @extschema@.invoices o ON o.id = i.original_invoice_id
+ WHERE i.status NOT IN ('draft', 'void')
+   AND i.customer_gstin IS NULL
+   AND NOT i.tax_exempt
+   AND i.currency = 'INR'
+   AND i.place_of_supply_state_code IS DISTINCT FROM '96'
+   AND NOT coalesce(coalesce(o.place_of_supply_state_code, i.place_of_supply_state_code)
+                        IS DISTINCT FROM coalesce(o.supplier_state_code, i.supplier_state_code)
+                    AND coalesce(o.total, i.total) > @extschema@.gstr1_b2cl_threshold(coalesce(o.issue_date, i.issue_date)),
+                    false)
+ GROUP BY 1, i.financial_year, i.supplier_gstin, 4, i.place_of_supply_state_code, s.name, l.gst_rate;
+COMMENT ON VIEW @extschema@.gstr1_b2cs IS
+    'GSTR-1 b2cs: supplies (INR, GST charged) to unregistered recipients other than b2cl invoices, per supplier GSTIN, '
+    'month, supply type (INTRA when the place of supply is the supplier''s State, else INTER), place of supply as '
+    '"29-Karnataka" and GST rate; type OE (no e-commerce operator). Net of notes: tax invoices and debit notes count +, '
+    'credit notes - (in the month the note is issued), so a month with more credit than supply shows negative '
+    'amounts (to be reported as a b2cs amendment). Notes against a b2cl invoice are left out (they are cdnur).';
+
+CREATE VIEW @extschema@.gstr1_cdnr WITH (security_invoker = true) AS
+SELECT date_trunc('month', i.issue_date::timestamp)::date AS month,
+       i.financial_year,
+       i.supplier_gstin,
+       i.customer_gstin AS recipient_gstin,
+       i.customer_name AS receiver_name,
+       i.id AS note_id,
+       i.invoice_number AS note_number,
+       i.issue_date AS note_date,
+       CASE i.document_type WHEN 'credit_note' THEN 'C' ELSE 'D' END AS note_type,
+       o.invoice_number AS original_invoice_number,
+       o.issue_date AS original_invoice_date,
+       i.place_of_supply_state_code || '-' || s.name AS place_of_supply,
+       CASE WHEN i.reverse_charge THEN 'Y' ELSE 'N' END AS reverse_charge,
+       'Regular B2B'::text AS note_supply_type,
+       i.total AS note_value,
+       l.gst_rate AS rate,
+       sum(l.taxable_value) AS taxable_value,
+       sum(l.igst) AS igst,
+       sum(l.cgst) AS cgst,
+       sum(l.sgst + l.utgst) AS sgst_utgst,
+       0.00::numeric(14,2) AS cess
+  FROM @extschema@.invoices i
+  JOIN @extschema@.invoice_lines l ON l.invoice_id = i.id
+  LEFT JOIN @extschema@.gst_states s ON s.code = i.place_of_supply_state_code
+  LEFT JOIN @extschema@.invoices o ON o.id = i.original_invoice_id
+ WHERE i.status NOT IN ('draft', 'void')
+   AND i.document_type IN ('credit_note', 'debit_note')
+   AND i.customer_gstin IS NOT NULL
+   AND NOT i.tax_exempt
+   AND i.currency = 'INR'
+   AND i.place_of_supply_state_code IS DISTINCT FROM '96'
+ GROUP BY i.id, o.invoice_number, o.issue_date, s.name, l.gst_rate;
+COMMENT ON VIEW @extschema@.gstr1_cdnr IS
+    'GSTR-1 cdnr: issued credit and debit notes (INR, GST charged) to a registered recipient, one row per note and GST '
+    'rate: recipient GSTIN and name, note number and date, note_type C (credit) or D (debit), the original invoice''s '
+    'number and date, place of supply as "27-Maharashtra", reverse charge Y/N, note value (its total), rate, and the '
+    'taxable value, IGST, CGST and State/UT tax (sgst_utgst) of that rate''s lines. Amounts are as on the note, >= 0: '
+    'note_type says whether they reduce or add to the liability.';
+
+CREATE VIEW @extschema@.gstr1_hsn WITH (security_invoker = true) AS
+SELECT date_trunc('month', i.issue_date::timestamp)::date AS month,
+       i.financial_year,
+       i.supplier_gstin,
+       CASE WHEN i.customer_gstin IS NULL THEN 'B2C' ELSE 'B2B' END AS recipient_type,
+       l.sac,
+       'NA'::text AS uqc,
+       l.gst_rate AS rate,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -l.quantity ELSE l.quantity END) AS quantity,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -1 ELSE 1 END
+           * (l.taxable_value + l.igst + l.cgst + l.sgst + l.utgst)) AS total_value,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -l.taxable_value ELSE l.taxable_value END) AS taxable_value,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -l.igst ELSE l.igst END) AS igst,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -l.cgst ELSE l.cgst END) AS cgst,
+       sum(CASE i.document_type WHEN 'credit_note' THEN -(l.sgst + l.utgst) ELSE l.sgst + l.utgst END) AS sgst_utgst,
+       0.00::numeric(14,2) AS cess
+  FROM @extschema@.invoices i
+  JOIN @extschema@.invoice_lines l ON l.invoice_id = i.id
+ WHERE i.status NOT IN ('draft', 'void')
+   AND i.currency = 'INR'
+ GROUP BY 1, i.financial_year, i.supplier_gstin, 4, l.sac, l.gst_rate;
+COMMENT ON VIEW @extschema@.gstr1_hsn IS
+    'GSTR-1 hsn (Table 12): issued INR documents per supplier GSTIN, month, recipient_type (B2B with a GSTIN on the '
+    'document, else B2C: the portal''s two tabs), SAC and GST rate (0 for tax-exempt supplies, which are included): '
+    'quantity, total value (taxable + tax, without round-off), taxable value, IGST, CGST and State/UT tax '
+    '(sgst_utgst). Net of notes: tax invoices and debit notes count +, credit notes - (quantity too). uqc is NA '
+    '(services); the GSTR-1 JSON convention for services is qty 0, so an exporter may drop quantity.';
+
+-- The e-invoice (IRN request) JSON of one issued B2B document, NIC schema INV-01 version 1.1
+-- (reference/gst-payments.md §1.7). The supplier's legal name and address are not stored (only
+-- its GSTIN and State are frozen on the document), so the caller passes them; the buyer's street,
+-- city and PIN code are read from the customer at call time (the document freezes only the
+-- one-line address), so the JSON is made when the document is issued. Credit lines (discounts)
+-- are folded into the Discount of the first charge line of the same SAC and rate: the schema has
+-- no negative amounts.
+CREATE FUNCTION @extschema@.einvoice_json(invoice uuid, seller jsonb DEFAULT '{}') RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv record;
+    buyer_street text;
+    buyer_city text;
+    buyer_pin text;
+    orig_number text;
+    orig_date date;
+    sel jsonb := coalesce(seller, '{}');
+    accepted constant text[] := ARRAY['LglNm', 'TrdNm', 'Addr1', 'Addr2', 'Loc', 'Pin', 'Ph', 'Em'];
+    label text;
+    problem text;
+    buyer_addr text;
+    bad record;
+    items jsonb;
+    item_count integer;
+BEGIN
+    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invoice % does not exist', coalesce(invoice::text, 'NULL') USING ERRCODE = 'P0002';
+    END IF;
+    label := coalesce(inv.invoice_number, invoice::text);
+    IF inv.status IN ('draft', 'void') THEN
+        RAISE EXCEPTION 'invoice % is %: only an issued document has an e-invoice', label, inv.status
+            USING ERRCODE = '22023',
+                  HINT = CASE inv.status WHEN 'draft' THEN 'Issue it first with balatrix.issue_invoice.'
+                         ELSE 'A void document is not reported; cancel its IRN on the IRP if it had one.' END;
+    END IF;
+    IF inv.supplier_gstin IS NULL THEN
+        RAISE EXCEPTION 'invoice % has no supplier GSTIN: an e-invoice needs the seller''s GSTIN', label
+            USING ERRCODE = '22023',
+                  HINT = 'The supplier is frozen on the draft: set balatrix.supplier_gstin before drafting documents.';
+    END IF;
+    IF inv.customer_gstin IS NULL THEN
+        RAISE EXCEPTION 'invoice % is B2C (the recipient has no GSTIN): e-invoicing covers B2B documents only', label
+            USING ERRCODE = '22023',
+                  HINT = 'B2C invoices are not reported to the IRP; set the customer''s GSTIN before drafting a B2B invoice.';
+    END IF;
+    IF inv.currency <> 'INR' THEN
+        RAISE EXCEPTION 'invoice % is in %: this e-invoice covers INR B2B supplies only', label, inv.currency
+            USING ERRCODE = '22023', HINT = 'Exports (SupTyp EXPWP / EXPWOP) are not supported.';
+    END IF;
+    IF left(inv.supplier_gstin, 2) IS DISTINCT FROM inv.supplier_state_code THEN
+        RAISE EXCEPTION 'invoice %: the supplier GSTIN % is not registered in the supplier State %', label,
+                        inv.supplier_gstin, coalesce(inv.supplier_state_code, 'NULL')
+            USING ERRCODE = '22023', HINT = 'The IRP requires the first two digits of the seller''s GSTIN to be its Stcd.';
+    END IF;
+
+    -- The seller's details the database does not hold.
+    IF jsonb_typeof(sel) <> 'object' THEN
+        RAISE EXCEPTION 'seller must be a JSON object, not %', jsonb_typeof(sel) USING ERRCODE = '22023',
+            HINT = 'e.g. {"LglNm": "Balatrix Telecom Pvt Ltd", "Addr1": "100 Feet Road", "Loc": "Bengaluru", "Pin": 560038}';
+    END IF;
+    SELECT string_agg(k, ', ' ORDER BY k) INTO problem FROM jsonb_object_keys(sel) AS k WHERE k <> ALL (accepted);
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown seller detail(s): %', problem USING ERRCODE = '22023',
+            HINT = 'Accepted: LglNm, TrdNm, Addr1, Addr2, Loc, Pin, Ph, Em. Gstin and Stcd come from the invoice.';
+    END IF;
+    SELECT string_agg(k, ', ' ORDER BY n) INTO problem
+      FROM unnest(ARRAY['LglNm', 'Addr1', 'Loc', 'Pin']) WITH ORDINALITY AS r(k, n)
+     WHERE coalesce(btrim(sel ->> k), '') = '';
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'the seller details lack %', problem USING ERRCODE = '22023',
+            HINT = 'Pass the supplier''s legal name and address: balatrix.einvoice_json(invoice, '
+                   '''{"LglNm": "...", "Addr1": "...", "Loc": "...", "Pin": 560038}'').';
+    END IF;
+    SELECT string_agg(k, ', ' ORDER BY k) INTO problem
+      FROM jsonb_each(sel) AS e(k, v) WHERE k <> 'Pin' AND jsonb_typeof(v) <> 'string';
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'seller detail(s) % must be JSON strings', problem USING ERRCODE = '22023';
+    END IF;
+    IF jsonb_typeof(sel -> 'Pin') NOT IN ('string', 'number') OR sel ->> 'Pin' !~ '^[1-9][0-9]{5}$' THEN
+        RAISE EXCEPTION 'seller Pin % is not a six-digit PIN code', sel -> 'Pin' USING ERRCODE = '22023';
+    END IF;
+    -- The schema's lengths, so that the IRP does not refuse what is built here.
+    SELECT string_agg(format('%s (%s to %s characters)', r.k, r.lo, r.hi), ', ' ORDER BY r.n) INTO problem
+      FROM (VALUES (1, 'LglNm', 3, 100), (2, 'TrdNm', 3, 100), (3, 'Addr1', 1, 100), (4, 'Addr2', 3, 100),
+                   (5, 'Loc', 3, 50), (6, 'Ph', 6, 12), (7, 'Em', 6, 100)) AS r(n, k, lo, hi)
+     WHERE coalesce(btrim(sel ->> r.k), '') <> '' AND char_length(btrim(sel ->> r.k)) NOT BETWEEN r.lo AND r.hi;
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'seller detail(s) of a length the e-invoice schema refuses: %', problem USING ERRCODE = '22023';
+    END IF;
+
+    -- The buyer's address (the name and GSTIN are frozen on the document).
+    -- No row (a customer hidden by row-level security) leaves the three NULL.
+    SELECT c.billing_address, c.billing_city, c.billing_pincode INTO buyer_street, buyer_city, buyer_pin
+      FROM @extschema@.customers c WHERE c.id = inv.customer_id;
+    buyer_addr := coalesce(nullif(btrim(buyer_street), ''), nullif(btrim(inv.customer_address), ''));
+    IF buyer_addr IS NULL OR coalesce(btrim(buyer_city), '') = '' THEN
+        RAISE EXCEPTION 'invoice %: the buyer''s % is missing', label,
+                        CASE WHEN buyer_addr IS NULL THEN 'address' ELSE 'city' END
+            USING ERRCODE = '22023', HINT = 'Set billing_address and billing_city of the customer (Addr1 and Loc).';
+    END IF;
+
+    IF inv.document_type <> 'tax_invoice' THEN
+        SELECT o.invoice_number, o.issue_date INTO orig_number, orig_date FROM @extschema@.invoices o WHERE o.id = inv.original_invoice_id;
+    END IF;
+
+    -- Items: the charge lines (taxable value >= 0), each with the credit lines (< 0) of its SAC and
+    -- rate folded into its Discount when it is the first such charge line.
+    SELECT l.line_no, l.kind, l.taxable_value, t.line_no AS target, t.taxable_value AS target_value INTO bad
+      FROM @extschema@.invoice_lines l
+      LEFT JOIN LATERAL (SELECT p.line_no, p.taxable_value FROM @extschema@.invoice_lines p
+                          WHERE p.invoice_id = l.invoice_id AND p.taxable_value > 0 AND p.sac = l.sac
+                            AND p.gst_rate = l.gst_rate
+                          ORDER BY p.line_no LIMIT 1) t ON true
+     WHERE l.invoice_id = invoice AND l.taxable_value < 0
+       AND (t.line_no IS NULL
+            OR t.taxable_value + (SELECT sum(c.taxable_value) FROM @extschema@.invoice_lines c
+                                   WHERE c.invoice_id = l.invoice_id AND c.taxable_value < 0 AND c.sac = l.sac
+                                     AND c.gst_rate = l.gst_rate) < 0)
+     ORDER BY l.line_no LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'invoice %: the % line % (%) has no charge line of its SAC and rate large enough to discount',
+                        label, bad.kind, bad.line_no, bad.taxable_value
+            USING ERRCODE = '22023', HINT = 'The e-invoice has no negative items: a net credit is a credit note.';
+    END IF;
+
+    WITH lines AS (
+        SELECT l.line_no, l.description, l.sac, l.quantity, l.unit_price, l.taxable_value, l.gst_rate,
+               l.cgst, l.sgst + l.utgst AS sgst, l.igst
+          FROM @extschema@.invoice_lines l
+         WHERE l.invoice_id = invoice
+    ), credits AS (
+        SELECT (SELECT min(p.line_no) FROM lines p WHERE p.taxable_value > 0 AND p.sac = c.sac AND p.gst_rate = c.gst_rate)
+                   AS target,
+               -sum(c.taxable_value) AS discount, sum(c.cgst) AS cgst, sum(c.sgst) AS sgst, sum(c.igst) AS igst
+          FROM lines c
+         WHERE c.taxable_value < 0
+         GROUP BY c.sac, c.gst_rate
+    ), charged AS (
+        SELECT row_number() OVER (ORDER BY p.line_no) AS sl_no, p.line_no, p.description, p.sac, p.quantity,
+               greatest(coalesce(p.unit_price, CASE WHEN p.quantity > 0 THEN p.taxable_value / p.quantity
+                                                    ELSE p.taxable_value END), 0) AS unit_price,
+               p.taxable_value, p.gst_rate, c.discount,
+               p.taxable_value - coalesce(c.discount, 0) AS assessable,
+               p.igst + coalesce(c.igst, 0) AS igst, p.cgst + coalesce(c.cgst, 0) AS cgst,
+               p.sgst + coalesce(c.sgst, 0) AS sgst
+          FROM lines p
+          LEFT JOIN credits c ON c.target = p.line_no
+         WHERE p.taxable_value >= 0
+    )
+    SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
+               'SlNo', ch.sl_no::text,
+               'PrdDesc', left(translate(ch.description, '"', ''''), 300),
+               'IsServc', 'Y',
+               'HsnCd', ch.sac,
+               'Qty', trim_scale(round(ch.quantity, 3)),
+               -- The schema allows 3 decimals; a price in whole paise is shown with 2.
+               'UnitPrice', CASE WHEN round(ch.unit_price, 2) = ch.unit_price THEN round(ch.unit_price, 2)
+                                 ELSE round(ch.unit_price, 3) END,
+               'TotAmt', ch.taxable_value,
+               'Discount', ch.discount,
+               'AssAmt', ch.assessable,
+               'GstRt', trim_scale(ch.gst_rate),
+               'IgstAmt', ch.igst,
+               'CgstAmt', ch.cgst,
+               'SgstAmt', ch.sgst,
+               'TotItemVal', ch.assessable + ch.igst + ch.cgst + ch.sgst))
+           ORDER BY ch.sl_no),
+           count(*)
+      INTO items, item_count
+      FROM charged ch;
+    IF item_count = 0 OR item_count > 1000 THEN
+        RAISE EXCEPTION 'invoice % has % items: an e-invoice has 1 to 1000', label, item_count USING ERRCODE = '22023';
+    END IF;
+
+    RETURN jsonb_strip_nulls(jsonb_build_object(
+        'Version', '1.1',
+        'TranDtls', jsonb_build_object('TaxSch', 'GST', 'SupTyp', 'B2B',
+                                       'RegRev', CASE WHEN inv.reverse_charge THEN 'Y' ELSE 'N' END),
+        'DocDtls', jsonb_build_object('Typ', CASE inv.document_type WHEN 'credit_note' THEN 'CRN'
+                                                                    WHEN 'debit_note' THEN 'DBN' ELSE 'INV' END,
+                                      'No', inv.invoice_number,
+                                      'Dt', to_char(inv.issue_date, 'DD/MM/YYYY')),
+        'SellerDtls', jsonb_build_object('Gstin', inv.supplier_gstin,
+                                         'LglNm', btrim(sel ->> 'LglNm'),
+                                         'TrdNm', nullif(btrim(sel ->> 'TrdNm'), ''),
+                                         'Addr1', btrim(sel ->> 'Addr1'),
+                                         'Addr2', nullif(btrim(sel ->> 'Addr2'), ''),
+                                         'Loc', btrim(sel ->> 'Loc'),
+                                         'Pin', (sel ->> 'Pin')::integer,
+                                         'Stcd', inv.supplier_state_code,
+                                         'Ph', nullif(btrim(sel ->> 'Ph'), ''),
+                                         'Em', nullif(btrim(sel ->> 'Em'), '')),
+        'BuyerDtls', jsonb_build_object('Gstin', inv.customer_gstin,
+                                        'LglNm', inv.customer_name,
+                                        'Pos', inv.place_of_supply_state_code,
+                                        'Addr1', left(buyer_addr, 100),
+                                        'Loc', left(btrim(buyer_city), 100),
+                                        'Pin', buyer_pin::integer,
+                                        -- The IRP checks that the buyer's GSTIN starts with its Stcd.
+                                        'Stcd', left(inv.customer_gstin, 2)),
+        'ItemList', items,
+        'ValDtls', jsonb_build_object('AssVal', inv.taxable_total,
+                                      'CgstVal', inv.cgst_total,
+                                      'SgstVal', inv.sgst_total + inv.utgst_total,
+                                      'IgstVal', inv.igst_total,
+                                      'RndOffAmt', inv.round_off,
+                                      'TotInvVal', inv.total),
+        'RefDtls', CASE WHEN orig_number IS NOT NULL THEN
+                       jsonb_build_object('PrecDocDtls', jsonb_build_array(jsonb_build_object(
+                           'InvNo', orig_number, 'InvDt', to_char(orig_date, 'DD/MM/YYYY'))))
+                   END));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.einvoice_json(uuid, jsonb) IS
+    'The e-invoice (IRN request) JSON, NIC schema INV-01 version 1.1, of an issued B2B document: TranDtls (GST, B2B, '
+    'RegRev), DocDtls (INV / CRN / DBN, number, DD/MM/YYYY), SellerDtls (GSTIN and State frozen on the document; '
+    'LglNm, Addr1, Loc, Pin and the optional TrdNm, Addr2, Ph, Em from the seller argument, which the database does '
+    'not hold), BuyerDtls (GSTIN, name and place of supply frozen on the document; Addr1, Loc, Pin from the customer '
+    'now; Stcd from the GSTIN), ItemList (one service item per charge line: SAC, quantity, unit price, amounts; '
+    'credit lines folded into the Discount of the first charge line of the same SAC and rate; UTGST in SgstAmt), '
+    'ValDtls (the document totals, round-off in RndOffAmt), RefDtls.PrecDocDtls for a note. Amounts are JSON numbers '
+    'with 2 decimals. P0002 unknown invoice; 22023 for a draft or void document, a B2C one (no customer GSTIN), no '
+    'supplier GSTIN, a non-INR document, missing or malformed seller details, or a missing buyer address / city.';
+
+-- Privileges. The extension script revokes EXECUTE on every function from PUBLIC in its privileges
+-- section: gstr1_b2cl_threshold (pure) belongs in its "GRANT EXECUTE ... TO PUBLIC" list. The
+-- views need nothing here: the script's ownership loop and "GRANT SELECT ON ALL TABLES ... TO
+-- balatrix_readonly" cover them when this section comes before those.
+REVOKE ALL ON FUNCTION @extschema@.einvoice_json(uuid, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.einvoice_json(uuid, jsonb) TO balatrix_readonly;
+GRANT EXECUTE ON FUNCTION @extschema@.gstr1_b2cl_threshold(date) TO PUBLIC;
+
+-- ============================================================================================
+-- Scheduled jobs: health check, retention, and their pg_cron registration
+-- ============================================================================================
+-- pg_cron is not a dependency of the extension: the extension installs without it, and only
+-- schedule_jobs / unschedule_jobs need it, calling cron.* dynamically (EXECUTE). The jobs
+-- themselves are plain SQL functions that an operator can also run by hand. Each run of
+-- run_health_check and run_retention leaves one row in balatrix.job_runs (what it did, how long it
+-- took); a run that fails rolls back with its row, and pg_cron's cron.job_run_details keeps the error.
+CREATE FUNCTION @extschema@.run_health_check(at timestamptz DEFAULT now())
+    RETURNS TABLE (alert text, severity text, value numeric, threshold numeric)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    -- The alerting THRESHOLDS of the original (reference/seed-original.md §2.7) that the database
+    -- can see. Rates are percentages over the hour before `at`, rounded to 2 decimals; an alert
+    -- fires when its value (as reported) is strictly greater than its threshold.
+    rating_failure_pct    constant numeric := 5;   -- CDR failure rate 5 %/hour
+    payment_failure_pct   constant numeric := 10;  -- payment failure rate 10 %/hour
+    overdue_invoices_max  constant numeric := 50;  -- overdue invoices > 50: warning
+    overdue_days_max      constant numeric := 30;  -- any invoice > 30 days overdue: critical
+    critical_accounts_max constant numeric := 10;  -- critical-balance accounts > 10: critical
+    started timestamptz := clock_timestamp();
+    -- Invoice due dates are IST calendar days (issue_invoice); the hour bucket of the dedupe key is
+    -- a UTC hour, so that it does not depend on the session's time zone.
+    today date := (at AT TIME ZONE 'Asia/Kolkata')::date;
+    bucket text := to_char(date_trunc('hour', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24":00Z"');
+    rating_pct numeric;
+    payment_pct numeric;
+    overdue_count bigint;
+    oldest_overdue_days integer;
+    critical_accounts bigint;
+    chk record;
+    fired text[] := '{}';
+    events integer := 0;
+    n integer;
+BEGIN
+    IF at IS NULL OR NOT isfinite(at) THEN
+        RAISE EXCEPTION 'at must be a finite time, not %', at USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- CDRs received in [at - 1 h, at) that the trigger could not rate (skipped legs are fine);
+    -- no CDRs, no rate. received_at prunes the partitions.
+    SELECT round(100.0 * count(*) FILTER (WHERE c.rating_status NOT IN ('rated', 'skipped')) / nullif(count(*), 0), 2)
+      INTO rating_pct
+      FROM @extschema@.cdr c
+     WHERE c.received_at >= at - interval '1 hour' AND c.received_at < at;
+    SELECT round(100.0 * count(*) FILTER (WHERE p.status = 'failed') / nullif(count(*), 0), 2)
+      INTO payment_pct
+      FROM @extschema@.payments p
+     WHERE p.created_at >= at - interval '1 hour' AND p.created_at < at;
+    -- Unpaid documents past their due date (the predicate of invoices_open_idx).
+    SELECT count(*), max(today - i.due_date)
+      INTO overdue_count, oldest_overdue_days
+      FROM @extschema@.invoices i
+     WHERE i.status IN ('issued', 'partially_paid', 'overdue') AND i.due_date < today;
+    SELECT count(*) INTO critical_accounts
+      FROM @extschema@.accounts a
+     WHERE a.account_type = 'prepaid' AND a.status = 'active' AND a.balance <= a.critical_balance_threshold;
+
+    FOR chk IN
+        SELECT c.name, c.sev, c.val, c.lim
+          FROM (VALUES (1, 'rating_failure_rate', 'critical', rating_pct, rating_failure_pct),
+                       (2, 'payment_failure_rate', 'warning', payment_pct, payment_failure_pct),
+                       (3, 'overdue_invoices', 'warning', overdue_count::numeric, overdue_invoices_max),
+                       (4, 'oldest_overdue_invoice', 'critical', oldest_overdue_days::numeric, overdue_days_max),
+                       (5, 'critical_balance_accounts', 'critical', critical_accounts::numeric, critical_accounts_max))
+               AS c(ord, name, sev, val, lim)
+         WHERE c.val > c.lim
+         ORDER BY c.ord
+    LOOP
+        -- At most one event per alert and UTC hour: a check that runs every 15 minutes (or by hand)
+        -- does not repeat an alert within the hour, but still reports it.
+        INSERT INTO @extschema@.event_outbox (event_type, aggregate_type, aggregate_id, payload, dedupe_key)
+        VALUES ('alert.' || chk.name, 'alert', chk.name,
+                jsonb_build_object('alert', chk.name, 'severity', chk.sev, 'value', chk.val, 'threshold', chk.lim, 'at', at),
+                'alert.' || chk.name || ':' || bucket)
+        ON CONFLICT (dedupe_key) DO NOTHING;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        events := events + n;
+        fired := fired || chk.name;
+        alert := chk.name;
+        severity := chk.sev;
+        value := chk.val;
+        threshold := chk.lim;
+        RETURN NEXT;
+    END LOOP;
+
+    INSERT INTO @extschema@.job_runs (job, as_of, started_at, finished_at, status, counts, duration_ms)
+    VALUES ('health_check', today, started, clock_timestamp(), 'succeeded',
+            jsonb_build_object('checks', 5, 'fired', cardinality(fired), 'alerts', to_jsonb(fired), 'events', events,
+                               'rating_failure_pct', rating_pct, 'payment_failure_pct', payment_pct,
+                               'overdue_invoices', overdue_count, 'oldest_overdue_days', oldest_overdue_days,
+                               'critical_balance_accounts', critical_accounts),
+            round(extract(epoch FROM clock_timestamp() - started) * 1000, 3));
+    RAISE NOTICE 'balatrix health check at %: % of 5 alerts firing%, % new events, % ms', at, cardinality(fired),
+                 CASE WHEN cardinality(fired) > 0 THEN ' (' || array_to_string(fired, ', ') || ')' ELSE '' END, events,
+                 round(extract(epoch FROM clock_timestamp() - started) * 1000, 3);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.run_health_check(timestamptz) IS
+    'The alert thresholds of the original that the database can see, evaluated at `at` (default now): CDR rating '
+    'failure rate over [at - 1 h, at) > 5 % (critical), payment failure rate over that hour > 10 % (warning), more '
+    'than 50 unpaid invoices past due (warning), an invoice more than 30 days past due (critical; value = days), more '
+    'than 10 active prepaid accounts at or below their critical balance threshold (critical). Returns the alerts '
+    'that fire; each becomes an alert.<name> outbox event at most once per UTC hour (dedupe_key). Records a job_runs '
+    'row (job health_check). pg_cron runs it every 15 minutes (balatrix.schedule_jobs).';
+
+CREATE FUNCTION @extschema@.run_retention(as_of date DEFAULT NULL)
+    RETURNS TABLE (what text, removed bigint)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    started timestamptz := clock_timestamp();
+    today date := (now() AT TIME ZONE 'Asia/Kolkata')::date;
+    day date := coalesce(run_retention.as_of, today);
+    cdr_days integer := (@extschema@.billing_settings()).cdr_retention_days;
+    outbox_days integer := (@extschema@.billing_settings()).outbox_retention_days;
+    dropped text[] := '{}';
+    default_rows bigint := 0;
+    refresh_removed bigint;
+    user_removed bigint;
+    outbox_removed bigint := 0;
+BEGIN
+    -- A later day would remove what is not yet due; an earlier one removes less (a catch-up is safe).
+    IF day > today THEN
+        RAISE EXCEPTION 'as_of % is after today (%, IST)', day, today USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Retention runs for today or an earlier day.';
+    END IF;
+
+    -- CDRs: every monthly partition whose calls were all received before the cutoff (a UTC midnight,
+    -- drop_cdr_partitions' contract), and rows of the catch-all partition older than it (it holds
+    -- only calls no monthly partition covered). 0 keeps everything.
+    IF cdr_days > 0 THEN
+        SELECT coalesce(array_agg(d ORDER BY d), '{}') INTO dropped
+          FROM @extschema@.drop_cdr_partitions(day - cdr_days) AS d;
+        DELETE FROM @extschema@.cdr_default c
+         WHERE c.received_at < ((day - cdr_days)::timestamp AT TIME ZONE 'UTC');
+        GET DIAGNOSTICS default_rows = ROW_COUNT;
+    END IF;
+
+    -- Tokens are judged against the clock, never against as_of: an unexpired token stays whatever
+    -- day is asked. A day of grace keeps a just-expired or just-used token explainable to its user.
+    -- A revoked refresh token is kept until it expires: presenting it must still revoke its family.
+    DELETE FROM @extschema@.refresh_tokens t WHERE t.expires_at < now() - interval '1 day';
+    GET DIAGNOSTICS refresh_removed = ROW_COUNT;
+    DELETE FROM @extschema@.user_tokens t
+     WHERE t.expires_at < now() - interval '1 day' OR t.used_at < now() - interval '1 day';
+    GET DIAGNOSTICS user_removed = ROW_COUNT;
+
+    -- Delivered events (status done) processed before IST day as_of - outbox_retention_days. Pending
+    -- and dead ones stay for a person to look at; notifications keep their rows (event_id SET NULL).
+    IF outbox_days > 0 THEN
+        DELETE FROM @extschema@.event_outbox e
+         WHERE e.status = 'done' AND e.processed_at < ((day - outbox_days)::timestamp AT TIME ZONE 'Asia/Kolkata');
+        GET DIAGNOSTICS outbox_removed = ROW_COUNT;
+    END IF;
+
+    -- The ledger, invoices, payments and the audit log are records: never removed.
+    INSERT INTO @extschema@.job_runs (job, as_of, started_at, finished_at, status, counts, duration_ms)
+    VALUES ('retention', day, started, clock_timestamp(), 'succeeded',
+            jsonb_build_object('cdr_partitions', cardinality(dropped), 'cdr_partitions_dropped', to_jsonb(dropped),
+                               'cdr_default_rows', default_rows, 'refresh_tokens', refresh_removed,
+                               'user_tokens', user_removed, 'event_outbox', outbox_removed,
+                               'cdr_retention_days', cdr_days, 'outbox_retention_days', outbox_days),
+            round(extract(epoch FROM clock_timestamp() - started) * 1000, 3));
+    RAISE NOTICE 'balatrix retention as of %: % CDR partitions dropped%, % old rows of cdr_default, % refresh tokens, '
+                 '% user tokens, % outbox events removed, % ms', day, cardinality(dropped),
+                 CASE WHEN cardinality(dropped) > 0 THEN ' (' || array_to_string(dropped, ', ') || ')' ELSE '' END,
+                 default_rows, refresh_removed, user_removed, outbox_removed,
+                 round(extract(epoch FROM clock_timestamp() - started) * 1000, 3);
+
+    RETURN QUERY VALUES ('cdr_partitions', cardinality(dropped)::bigint), ('cdr_default_rows', default_rows),
+                        ('refresh_tokens', refresh_removed), ('user_tokens', user_removed),
+                        ('event_outbox', outbox_removed);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.run_retention(date) IS
+    'Retention as of as_of (default today, IST; a later day is 22023): drops the monthly CDR partitions wholly '
+    'older than balatrix.cdr_retention_days (default 90; 0 keeps all) and deletes older rows of cdr_default; deletes '
+    'refresh tokens expired more than a day ago and user tokens used or expired more than a day ago; deletes '
+    'delivered (done) outbox events processed more than balatrix.outbox_retention_days (default 30; 0 keeps all) '
+    'days before as_of. Never touches the ledger, invoices, payments or audit log. Returns what was removed and how '
+    'many (partitions for cdr_partitions, rows otherwise); records a job_runs row (job retention). pg_cron runs it '
+    'daily (balatrix.schedule_jobs).';
+
+-- The pg_cron jobs of PRODUCT.md §7. pg_cron 1.4 reads schedules in UTC (cron.timezone arrived in
+-- 1.5), so the IST times are written 5 h 30 min earlier. Named jobs are upserted by (name, user), so
+-- a second call replaces the first; balatrix- jobs not in the set (an older release's, or another
+-- user's copy, which would run twice) are removed.
+CREATE FUNCTION @extschema@.schedule_jobs(schedules jsonb DEFAULT '{}')
+    RETURNS TABLE (job text, schedule text, command text, jobid bigint)
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    overrides jsonb := coalesce(schedules, '{}');
+    cron_db text := current_setting('cron.database_name', true);
+    unknown text;
+    spec record;
+    kept bigint[] := '{}';
+    stale bigint;
+BEGIN
+    IF jsonb_typeof(overrides) <> 'object' THEN
+        RAISE EXCEPTION 'schedules must be a JSON object of job short names to cron schedules, not %', overrides
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
+      FROM jsonb_object_keys(overrides) AS k
+     WHERE k NOT IN ('billing-cycle', 'renewals', 'overdue-sweep', 'retention', 'partitions', 'health-check');
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown job in schedules: %', unknown USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'The jobs are billing-cycle, renewals, overdue-sweep, retention, partitions and health-check.';
+    END IF;
+    SELECT string_agg(e.key, ', ' ORDER BY e.key) INTO unknown
+      FROM jsonb_each(overrides) AS e WHERE jsonb_typeof(e.value) <> 'string';
+    IF unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'the schedule of % is not a string', unknown USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'A cron expression in UTC, e.g. "*/15 * * * *".';
+    END IF;
+
+    -- cron.database_name is defined once pg_cron is preloaded; the cron schema exists only in that
+    -- database. From any other database the scheduler's job table cannot be reached at all.
+    IF cron_db IS NULL OR to_regprocedure('cron.schedule(text,text,text)') IS NULL THEN
+        RAISE EXCEPTION 'pg_cron is not available in database %', current_database()
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = CASE WHEN cron_db IS NULL THEN 'The pg_cron library is not loaded.'
+                                WHEN cron_db <> current_database() THEN 'pg_cron runs in database ' || cron_db || '.'
+                                ELSE 'The pg_cron extension is not created.' END,
+                  HINT = 'install pg_cron (shared_preload_libraries = ''pg_cron'', CREATE EXTENSION pg_cron in cron.database_name)';
+    END IF;
+    -- The cron schema here although pg_cron now runs elsewhere (cron.database_name changed after
+    -- CREATE EXTENSION): the scheduler reads cron.job only in its own database, so jobs registered
+    -- here, with cron.schedule or cron.schedule_in_database alike, would never run.
+    IF cron_db <> current_database() THEN
+        RAISE EXCEPTION 'pg_cron runs jobs from database %, not from %', cron_db, current_database()
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Install balatrix in database ' || cron_db || ', or set cron.database_name = '''
+                         || current_database() || ''' and restart.';
+    END IF;
+
+    FOR spec IN
+        SELECT d.name, coalesce(overrides ->> d.name, d.sched) AS sched, d.cmd
+          FROM (VALUES (1, 'billing-cycle', '30 20 * * *', 'CALL @extschema@.run_billing_cycle_job()'),   -- 02:00 IST
+                       -- The cycle is idempotent: hourly, it catches up subscriptions that became due
+                       -- since the daily run (a resumed or reactivated one, say); not between 00:00
+                       -- and 02:00 IST (18-20 UTC), so the day's billing is the 02:00 run's.
+                       (2, 'renewals', '5 0-17,21-23 * * *', 'CALL @extschema@.run_billing_cycle_job()'),
+                       (3, 'overdue-sweep', '30 3 * * *', 'SELECT @extschema@.run_dunning()'),            -- 09:00 IST
+                       (4, 'retention', '30 21 * * *', 'SELECT @extschema@.run_retention()'),             -- 03:00 IST
+                       (5, 'partitions', '0 20 * * *', 'SELECT @extschema@.create_cdr_partitions(3)'),   -- 01:30 IST
+                       (6, 'health-check', '*/15 * * * *', 'SELECT @extschema@.run_health_check()'))
+               AS d(ord, name, sched, cmd)
+         ORDER BY d.ord
+    LOOP
+        job := 'balatrix-' || spec.name;
+        schedule := spec.sched;
+        command := spec.cmd;
+        -- 22023 from pg_cron for a schedule it cannot parse (no seconds in 1.4).
+        EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO jobid USING job, schedule, command;
+        kept := kept || jobid;
+        RETURN NEXT;
+    END LOOP;
+
+    FOR stale IN EXECUTE 'SELECT j.jobid FROM cron.job j WHERE starts_with(j.jobname, ''balatrix-'') AND j.jobid <> ALL ($1)'
+                 USING kept
+    LOOP
+        EXECUTE 'SELECT cron.unschedule($1)' USING stale;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.schedule_jobs(jsonb) IS
+    'Registers the pg_cron jobs (schedules in UTC, pg_cron 1.4): balatrix-billing-cycle 30 20 * * * (02:00 IST) and '
+    'balatrix-renewals 5 0-17,21-23 * * * (hourly catch-up, not 00:00-02:00 IST), both CALL run_billing_cycle_job() '
+    '(batches of 200 subscriptions, each committed); balatrix-overdue-sweep 30 3 * * * '
+    '(09:00 IST) run_dunning(); balatrix-retention 30 21 * * * (03:00 IST) run_retention(); balatrix-partitions '
+    '0 20 * * * (01:30 IST) create_cdr_partitions(3); balatrix-health-check */15 * * * * run_health_check(). '
+    'schedules overrides by short name ({"health-check": "* * * * *"}); an unknown name or a non-string is 22023. '
+    'Idempotent: replaces the jobs and removes other balatrix- jobs. Jobs run as the calling user. 0A000 when pg_cron '
+    'is not installed in this database; 55000 when pg_cron runs from another database. Returns the jobs.';
+
+CREATE FUNCTION @extschema@.unschedule_jobs() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    id bigint;
+    removed integer := 0;
+    ok boolean;
+BEGIN
+    -- Without pg_cron nothing can be scheduled, so nothing is removed.
+    IF to_regprocedure('cron.unschedule(bigint)') IS NULL THEN
+        RETURN 0;
+    END IF;
+    -- By id: two users may each have a job of the same name (a superuser sees, and removes, both).
+    FOR id IN EXECUTE 'SELECT j.jobid FROM cron.job j WHERE starts_with(j.jobname, ''balatrix-'') ORDER BY j.jobid'
+    LOOP
+        EXECUTE 'SELECT cron.unschedule($1)' INTO ok USING id;
+        removed := removed + ok::integer;
+    END LOOP;
+    RETURN removed;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.unschedule_jobs() IS
+    'Removes every pg_cron job named balatrix-* that the caller can see (a superuser: all of them). Returns how '
+    'many; 0 when pg_cron is not installed in this database. Run it before DROP EXTENSION balatrix.';
+
+REVOKE ALL ON FUNCTION
+    @extschema@.run_health_check(timestamptz),
+    @extschema@.run_retention(date),
+    @extschema@.schedule_jobs(jsonb),
+    @extschema@.unschedule_jobs()
+    FROM PUBLIC;
+
+-- ============================================================================================
 -- Ownership, dump configuration, row-level security and privileges
 -- ============================================================================================
 DO $finish$
@@ -4343,8 +5132,11 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.add_months_clamped(date, integer, integer), @extschema@.billing_period(date, text, integer),
     @extschema@.financial_year(date), @extschema@.recurring_price(numeric, text),
     @extschema@.prorate(numeric, integer, integer), @extschema@.prorate_plan_change(numeric, numeric, integer, integer),
-    @extschema@.format_invoice_number(text, text, bigint), @extschema@.billing_settings()
+    @extschema@.format_invoice_number(text, text, bigint), @extschema@.billing_settings(),
+    @extschema@.gstr1_b2cl_threshold(date)
     TO PUBLIC;
+-- E-invoice JSON: reporting (a GSP integration reads it with the reporting role).
+GRANT EXECUTE ON FUNCTION @extschema@.einvoice_json(uuid, jsonb) TO balatrix_readonly;
 -- Quotes read the catalogue and the customer: the API (the sidecar's checkout and price preview).
 GRANT EXECUTE ON FUNCTION @extschema@.quote_subscription(text, text, jsonb, uuid) TO balatrix_api;
 
