@@ -2981,8 +2981,9 @@ BEGIN
        SET status = back, suspended_at = NULL,
            metadata = x.metadata - 'suspension_reason' - 'suspended_from'
      WHERE x.id = s.id;
-    -- A period that ended while suspended is not billed: a new one starts on the day of the resumption.
-    IF back = 'active' AND s.current_period_end <= day::timestamp AT TIME ZONE 'Asia/Kolkata' THEN
+    -- A period (or trial) that ended while suspended is not billed: a paid period starts on the day
+    -- of the resumption.
+    IF s.current_period_end <= day::timestamp AT TIME ZONE 'Asia/Kolkata' THEN
         UPDATE @extschema@.subscriptions x SET status = 'pending' WHERE x.id = s.id;
         inv := @extschema@.start_paid_period(s.id, day, 'resumed');
         PERFORM @extschema@.emit_event('subscription.resumed', s.customer_id, 'subscription', s.id::text,
@@ -3029,6 +3030,9 @@ BEGIN
             RETURN existing.id;
         END IF;
     END IF;
+    -- Locks in the order of the lifecycle functions: the subscription, then its invoices.
+    PERFORM 1 FROM @extschema@.subscriptions x
+     WHERE x.id = (SELECT i.subscription_id FROM @extschema@.invoices i WHERE i.id = invoice) FOR UPDATE;
     SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'invoice % does not exist', invoice USING ERRCODE = 'P0002';
