@@ -213,4 +213,6 @@ _PG_init(void)
 	balatrix::pg::RatingCacheRegisterCallback();
 	// Unposted CDR charges are cleared on abort and refused at commit (cdr_rating.cpp).
 	balatrix::pg::CdrRatingRegisterCallbacks();
+	// The API actor is cleared at the end of every transaction (identity.cpp).
+	balatrix::pg::IdentityRegisterCallbacks();
 }

@@ -55,4 +55,7 @@ extern int outbox_retention_days;
 // _PG_init: the transaction callbacks that clear (or refuse to commit) unposted CDR charges.
 void CdrRatingRegisterCallbacks();
 
+// _PG_init: the transaction callback that clears the API actor (identity.cpp).
+void IdentityRegisterCallbacks();
+
 } // namespace balatrix::pg

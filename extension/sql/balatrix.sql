@@ -5081,6 +5081,278 @@ REVOKE ALL ON FUNCTION
     FROM PUBLIC;
 
 -- ============================================================================================
+-- API identity and row-level security (C++: extension/pg/identity.cpp)
+-- ============================================================================================
+-- The sidecar connects as balatrix_api and, first thing in every transaction, hands the caller's
+-- access token to balatrix.set_identity(token). The database verifies the token itself (HS256 with
+-- the signing key it holds, the claims, the user, the session) and only then records the actor in
+-- backend memory for the rest of the transaction. The policies below read that actor. A role
+-- that can run any SQL as balatrix_api still cannot claim an identity without a valid token of it:
+-- the actor is not a setting it could SET, the setter is executable by balatrix_owner only, and the
+-- signing key is readable by balatrix_owner only.
+--
+-- Who sees what (balatrix_api): super_admin, admin and support every row; a reseller the rows of the
+-- customers it resells; a customer its own rows; no actor, nothing.
+
+CREATE TABLE @extschema@.api_signing_keys (
+    id         integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    secret     bytea NOT NULL CONSTRAINT api_signing_keys_length CHECK (length(secret) >= 32),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    retired_at timestamptz
+);
+COMMENT ON TABLE @extschema@.api_signing_keys IS
+    'The HS256 keys the API''s access tokens are signed with (the sidecar''s JWT_SECRET), set by '
+    'balatrix.set_api_signing_key. A retired key still verifies tokens until retired_at (rotation). Readable by '
+    'balatrix_owner only.';
+
+CREATE FUNCTION @extschema@.set_actor(user_id uuid, role text, customer_id uuid) RETURNS void
+    AS 'MODULE_PATHNAME', 'balatrix_set_actor'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.set_actor(uuid, text, uuid) IS
+    'Internal (balatrix.set_identity only; executable by balatrix_owner): records the actor of this transaction in '
+    'backend memory; NULL user_id clears it. Cleared at commit and abort.';
+
+CREATE FUNCTION @extschema@.actor_user_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'balatrix_actor_user_id'
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.actor_user_id() IS
+    'The user the API acts for in this transaction (balatrix.set_identity), or NULL.';
+CREATE FUNCTION @extschema@.actor_role() RETURNS text
+    AS 'MODULE_PATHNAME', 'balatrix_actor_role'
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.actor_role() IS
+    'The role (super_admin, admin, support, reseller, customer) of the actor of this transaction, or NULL.';
+CREATE FUNCTION @extschema@.actor_customer_id() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'balatrix_actor_customer_id'
+    LANGUAGE C STABLE PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.actor_customer_id() IS
+    'The customer record of the actor of this transaction (for the customer role), or NULL.';
+
+CREATE FUNCTION @extschema@.hmac_sha256(key bytea, message bytea) RETURNS bytea
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    k bytea := CASE WHEN length(key) > 64 THEN sha256(key) ELSE key END;
+    inner_pad bytea;
+    outer_pad bytea;
+    i integer;
+BEGIN
+    k := k || decode(repeat('00', 64 - length(k)), 'hex');
+    inner_pad := k;
+    outer_pad := k;
+    FOR i IN 0..63 LOOP
+        inner_pad := set_byte(inner_pad, i, get_byte(k, i) # 54);   -- 0x36
+        outer_pad := set_byte(outer_pad, i, get_byte(k, i) # 92);   -- 0x5c
+    END LOOP;
+    RETURN sha256(outer_pad || sha256(inner_pad || message));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.hmac_sha256(bytea, bytea) IS
+    'HMAC-SHA-256 (RFC 2104) of message under key, from PostgreSQL''s sha256(); RFC 4231 test vectors in the tests.';
+
+CREATE FUNCTION @extschema@.base64url_decode(encoded text) RETURNS bytea
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT decode(rpad(translate(encoded, '-_', '+/'), ((length(encoded) + 3) / 4) * 4, '='), 'base64')
+$$;
+COMMENT ON FUNCTION @extschema@.base64url_decode(text) IS
+    'Decodes unpadded base64url (RFC 4648 §5), as JWT segments are written; 22023 for a malformed one.';
+
+CREATE FUNCTION @extschema@.set_api_signing_key(key_text text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF key_text IS NULL OR octet_length(key_text) < 32 THEN
+        RAISE EXCEPTION 'the signing key must be at least 32 bytes' USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.api_signing_keys k WHERE k.secret = convert_to(key_text, 'UTF8') AND k.retired_at IS NULL) THEN
+        RETURN;
+    END IF;
+    -- The previous key keeps verifying for the life of the tokens it signed (15 minutes).
+    UPDATE @extschema@.api_signing_keys k SET retired_at = now() + interval '15 minutes' WHERE k.retired_at IS NULL;
+    INSERT INTO @extschema@.api_signing_keys (secret) VALUES (convert_to(key_text, 'UTF8'));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_api_signing_key(text) IS
+    'Sets the key (the sidecar''s JWT_SECRET, at least 32 bytes) that balatrix.set_identity verifies access tokens '
+    'with; the previous key keeps verifying for 15 minutes. Idempotent. For the database owner / DBA only.';
+
+CREATE FUNCTION @extschema@.set_identity(access_token text, OUT user_id uuid, OUT role text, OUT customer_id uuid)
+    RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    parts text[];
+    header jsonb;
+    claims jsonb;
+    signature bytea;
+    signing_input bytea;
+    verified boolean := false;
+    key record;
+    u record;
+    leeway constant integer := 30;
+    epoch numeric := extract(epoch FROM now());
+    reason text;
+BEGIN
+    PERFORM @extschema@.set_actor(NULL, NULL, NULL);
+    parts := string_to_array(access_token, '.');
+    IF access_token IS NULL OR octet_length(access_token) > 8192 OR cardinality(parts) <> 3
+       OR parts[1] !~ '^[A-Za-z0-9_-]+$' OR parts[2] !~ '^[A-Za-z0-9_-]+$' OR parts[3] !~ '^[A-Za-z0-9_-]{43}$' THEN
+        reason := 'not a compact HS256 JWS';
+    ELSE
+        BEGIN
+            header := convert_from(@extschema@.base64url_decode(parts[1]), 'UTF8')::jsonb;
+            claims := convert_from(@extschema@.base64url_decode(parts[2]), 'UTF8')::jsonb;
+            signature := @extschema@.base64url_decode(parts[3]);
+        EXCEPTION WHEN OTHERS THEN
+            reason := 'undecodable';
+        END;
+    END IF;
+    -- The algorithm is pinned: alg none, another algorithm or an extra header field is refused.
+    IF reason IS NULL AND header IS DISTINCT FROM '{"alg": "HS256", "typ": "JWT"}'::jsonb THEN
+        reason := 'header is not {"alg":"HS256","typ":"JWT"}';
+    END IF;
+    IF reason IS NULL THEN
+        signing_input := convert_to(parts[1] || '.' || parts[2], 'UTF8');
+        FOR key IN SELECT k.secret FROM @extschema@.api_signing_keys k WHERE k.retired_at IS NULL OR k.retired_at > now() LOOP
+            -- Hashes compared, not the MACs: the time taken tells nothing about a prefix match.
+            verified := verified OR sha256(@extschema@.hmac_sha256(key.secret, signing_input)) = sha256(signature);
+        END LOOP;
+        IF NOT verified THEN
+            reason := 'bad signature';
+        END IF;
+    END IF;
+    IF reason IS NULL THEN
+        IF jsonb_typeof(claims) <> 'object' OR claims->>'iss' IS DISTINCT FROM 'balatrix'
+           OR NOT (claims->'aud' = '"balatrix-api"'::jsonb OR (jsonb_typeof(claims->'aud') = 'array' AND claims->'aud' ? 'balatrix-api')) THEN
+            reason := 'wrong issuer or audience';
+        ELSIF jsonb_typeof(claims->'exp') <> 'number' OR jsonb_typeof(claims->'iat') <> 'number'
+              OR (claims->>'exp')::numeric + leeway <= epoch OR (claims->>'iat')::numeric - leeway > epoch THEN
+            reason := 'expired or not yet valid';
+        ELSIF claims->>'sub' !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+              OR claims->>'sid' !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+            reason := 'sub and sid must be ids';
+        END IF;
+    END IF;
+    IF reason IS NULL THEN
+        SELECT x.id, x.role, x.is_active INTO u FROM @extschema@.users x WHERE x.id = (claims->>'sub')::uuid;
+        IF NOT FOUND OR NOT u.is_active THEN
+            reason := 'no such active user';
+        ELSIF u.role IS DISTINCT FROM claims->>'role' THEN
+            reason := 'the user''s role has changed';
+        ELSIF NOT EXISTS (SELECT 1 FROM @extschema@.refresh_tokens t
+                           WHERE t.family_id = (claims->>'sid')::uuid AND t.user_id = u.id
+                             AND t.revoked_at IS NULL AND t.expires_at > now()) THEN
+            reason := 'the session has ended';
+        END IF;
+    END IF;
+    IF reason IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid access token' USING ERRCODE = '28000', DETAIL = reason;
+    END IF;
+    user_id := u.id;
+    role := u.role;
+    SELECT c.id INTO customer_id FROM @extschema@.customers c WHERE c.user_id = u.id;
+    IF role = 'customer' AND customer_id IS NULL THEN
+        RAISE EXCEPTION 'invalid access token' USING ERRCODE = '28000', DETAIL = 'the customer has no customer record';
+    END IF;
+    PERFORM @extschema@.set_actor(user_id, role, customer_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.set_identity(text) IS
+    'Verifies an API access token (HS256 JWT with header exactly {"alg":"HS256","typ":"JWT"}, signed with a key of '
+    'balatrix.api_signing_keys; iss balatrix, aud balatrix-api, exp / iat with 30 s leeway, sub an active user whose '
+    'role is the token''s, sid a live session of that user) and makes that user the actor of the current transaction '
+    'for row-level security. Returns the actor. Any failure: 28000 "invalid access token" (the reason in DETAIL) and '
+    'no actor. The sidecar calls it first in every transaction.';
+
+CREATE FUNCTION @extschema@.clear_identity() RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT @extschema@.set_actor(NULL, NULL, NULL) $$;
+COMMENT ON FUNCTION @extschema@.clear_identity() IS
+    'Drops the actor of the current transaction (it is dropped at commit and abort anyway).';
+
+-- The policies' tests, as functions of the row's customer: SECURITY DEFINER (a reseller's customers
+-- are read past the policies of customers itself, which would otherwise recurse).
+CREATE FUNCTION @extschema@.actor_can_read(customer uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    CASE @extschema@.actor_role()
+        WHEN 'super_admin', 'admin', 'support' THEN
+            RETURN true;
+        WHEN 'customer' THEN
+            RETURN customer IS NOT NULL AND customer = @extschema@.actor_customer_id();
+        WHEN 'reseller' THEN
+            RETURN customer IS NOT NULL AND EXISTS (SELECT 1 FROM @extschema@.customers c
+                                                     WHERE c.id = customer AND c.reseller_user_id = @extschema@.actor_user_id());
+        ELSE
+            RETURN false;
+    END CASE;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.actor_can_read(uuid) IS
+    'Row-level security of balatrix_api: whether the actor of this transaction may see the rows of this customer '
+    '(staff: all; reseller: its customers; customer: its own; no actor: none).';
+
+CREATE FUNCTION @extschema@.actor_can_write(customer uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    CASE @extschema@.actor_role()
+        WHEN 'super_admin', 'admin' THEN
+            RETURN true;
+        WHEN 'support', 'reseller', 'customer' THEN
+            RETURN @extschema@.actor_can_read(customer);
+        ELSE
+            RETURN false;
+    END CASE;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.actor_can_write(uuid) IS
+    'Row-level security of balatrix_api: whether the actor may write the rows of this customer (admins: all; support, '
+    'resellers and customers: what they may read; no actor: none). Table privileges narrow it further.';
+
+-- The definer functions run as balatrix_owner, which alone may call set_actor and read the keys.
+ALTER FUNCTION @extschema@.set_actor(uuid, text, uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.actor_user_id() OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.actor_role() OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.actor_customer_id() OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.set_identity(text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.clear_identity() OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.actor_can_read(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.actor_can_write(uuid) OWNER TO balatrix_owner;
+
+DO $api_rls$
+DECLARE
+    t text;
+    col text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['customers', 'accounts', 'sip_extensions', 'subscriptions', 'subscription_add_ons',
+                             'subscription_usage', 'dids', 'did_assignments', 'cdr', 'ledger', 'invoices',
+                             'invoice_lines', 'payment_methods', 'payments', 'refunds', 'event_outbox',
+                             'notifications', 'audit_log']
+    LOOP
+        col := CASE t WHEN 'customers' THEN 'id' ELSE 'customer_id' END;
+        EXECUTE pg_catalog.format('CREATE POLICY api_read ON @extschema@.%I FOR SELECT TO balatrix_api USING (@extschema@.actor_can_read(%I))', t, col);
+        EXECUTE pg_catalog.format('CREATE POLICY api_insert ON @extschema@.%I FOR INSERT TO balatrix_api WITH CHECK (@extschema@.actor_can_write(%I))', t, col);
+        EXECUTE pg_catalog.format('CREATE POLICY api_update ON @extschema@.%I FOR UPDATE TO balatrix_api USING (@extschema@.actor_can_write(%I)) WITH CHECK (@extschema@.actor_can_write(%I))', t, col, col);
+        EXECUTE pg_catalog.format('CREATE POLICY api_delete ON @extschema@.%I FOR DELETE TO balatrix_api USING (@extschema@.actor_can_write(%I))', t, col);
+    END LOOP;
+END
+$api_rls$;
+
+-- ============================================================================================
 -- Ownership, dump configuration, row-level security and privileges
 -- ============================================================================================
 DO $finish$
@@ -5099,7 +5371,9 @@ BEGIN
         -- data the script itself inserts (gst_states) is not: restoring it would duplicate rows.
         -- cdr_uuids neither: the rating trigger rebuilds it from the restored CDRs (their COPY
         -- comes first and would collide with a dumped copy).
-        IF rel.relkind IN ('r', 'S') AND rel.relname NOT IN ('gst_states', 'cdr_uuids') THEN
+        -- api_signing_keys neither: a dump must not carry the key that signs access tokens (after a
+        -- restore, balatrix.set_api_signing_key again).
+        IF rel.relkind IN ('r', 'S') AND rel.relname NOT IN ('gst_states', 'cdr_uuids', 'api_signing_keys', 'api_signing_keys_id_seq') THEN
             PERFORM pg_catalog.pg_extension_config_dump(rel.name, '');
         END IF;
     END LOOP;
@@ -5137,7 +5411,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.financial_year(date), @extschema@.recurring_price(numeric, text),
     @extschema@.prorate(numeric, integer, integer), @extschema@.prorate_plan_change(numeric, numeric, integer, integer),
     @extschema@.format_invoice_number(text, text, bigint), @extschema@.billing_settings(),
-    @extschema@.gstr1_b2cl_threshold(date)
+    @extschema@.gstr1_b2cl_threshold(date),
+    @extschema@.hmac_sha256(bytea, bytea), @extschema@.base64url_decode(text)
     TO PUBLIC;
 -- E-invoice JSON: reporting (a GSP integration reads it with the reporting role).
 GRANT EXECUTE ON FUNCTION @extschema@.einvoice_json(uuid, jsonb) TO balatrix_readonly;
@@ -5146,7 +5421,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.quote_subscription(text, text, jsonb, uuid
 
 -- Reporting: every table, except authentication secrets.
 GRANT SELECT ON ALL TABLES IN SCHEMA @extschema@ TO balatrix_readonly;
-REVOKE SELECT ON @extschema@.users, @extschema@.refresh_tokens, @extschema@.user_tokens FROM balatrix_readonly;
+REVOKE SELECT ON @extschema@.users, @extschema@.refresh_tokens, @extschema@.user_tokens, @extschema@.api_signing_keys
+    FROM balatrix_readonly;
 GRANT SELECT (id, email, first_name, last_name, phone, role, is_active, email_verified_at, mfa_enabled,
               last_login_at, created_at, updated_at)
     ON @extschema@.users TO balatrix_readonly;
@@ -5157,3 +5433,17 @@ GRANT USAGE ON SEQUENCE @extschema@.cdr_id_seq TO balatrix_ingest;
 
 -- The API: the public catalogue and reference data; tenant tables come with their RLS policies.
 GRANT SELECT ON @extschema@.rate_plans, @extschema@.add_ons, @extschema@.gst_states TO balatrix_api;
+
+-- The API: its identity functions and the policies' tests; tenant tables readable through their
+-- row-level security policies (api_read: the actor's rows only).
+GRANT EXECUTE ON FUNCTION
+    @extschema@.set_identity(text), @extschema@.clear_identity(),
+    @extschema@.actor_user_id(), @extschema@.actor_role(), @extschema@.actor_customer_id(),
+    @extschema@.actor_can_read(uuid), @extschema@.actor_can_write(uuid)
+    TO balatrix_api;
+GRANT SELECT ON
+    @extschema@.customers, @extschema@.accounts, @extschema@.sip_extensions, @extschema@.subscriptions,
+    @extschema@.subscription_add_ons, @extschema@.subscription_usage, @extschema@.dids, @extschema@.did_assignments,
+    @extschema@.cdr, @extschema@.ledger, @extschema@.invoices, @extschema@.invoice_lines, @extschema@.payment_methods,
+    @extschema@.payments, @extschema@.refunds, @extschema@.event_outbox, @extschema@.notifications, @extschema@.audit_log
+    TO balatrix_api;

@@ -41,16 +41,17 @@ $$, 'every table, sequence and view of schema balatrix is owned by balatrix_owne
 
 -- pg_dump: the data of an extension's table is dumped only when the table is registered with
 -- pg_extension_config_dump. Everything but gst_states (the install script fills it; restoring it
--- too would duplicate rows), the partitioned parent cdr (its partitions hold the rows) and cdr_uuids
--- (the rating trigger rebuilds it from the restored CDRs, whose COPY comes first).
+-- too would duplicate rows), the partitioned parent cdr (its partitions hold the rows), cdr_uuids
+-- (the rating trigger rebuilds it from the restored CDRs, whose COPY comes first) and the API's
+-- signing keys (a dump must not carry them).
 SELECT is_empty($$
     SELECT c.oid::regclass::text
       FROM pg_catalog.pg_class c
       JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
       JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'balatrix'
-     WHERE c.relkind IN ('r', 'p', 'S') AND c.relname NOT IN ('gst_states', 'cdr', 'cdr_uuids')
+     WHERE c.relkind IN ('r', 'p', 'S') AND c.relname NOT IN ('gst_states', 'cdr', 'cdr_uuids', 'api_signing_keys', 'api_signing_keys_id_seq')
        AND NOT c.oid = ANY (coalesce(e.extconfig, '{}'))
-$$, 'every table and sequence of the extension but gst_states, cdr and cdr_uuids is registered for pg_dump');
+$$, 'every table and sequence of the extension but gst_states, cdr, cdr_uuids and the API signing keys is registered for pg_dump');
 SELECT ok((SELECT 'balatrix.cdr_default'::regclass = ANY (extconfig) FROM pg_catalog.pg_extension WHERE extname = 'balatrix'),
           'cdr_default (where CDRs land without a monthly partition) is dumped');
 SELECT ok((SELECT 'balatrix.ledger'::regclass = ANY (extconfig) AND 'balatrix.customers'::regclass = ANY (extconfig)
