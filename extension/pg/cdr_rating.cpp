@@ -232,14 +232,38 @@ EnsurePlans(Oid schema_oid)
 		    2, t);
 	}
 	{
-		Oid t[2] = {UUIDOID, INT8OID};
+		// The usage row of the period containing $3 (the call's billing start): the current period,
+		// or else the anchored period around it (a call after the period ended but before the
+		// billing cycle renewed the subscription, or a late CDR of a closed period without a row),
+		// never before the subscription started nor overlapping another row. The current period
+		// comes first and, when it matches, the other branch is never run (Append under LIMIT 1).
+		Oid t[3] = {UUIDOID, INT8OID, TIMESTAMPTZOID};
 		plans.plan[PLAN_USAGE_CREATE] = Prepare(
 		    psprintf("INSERT INTO %s.subscription_usage (customer_id, subscription_id, period_start, period_end, included_seconds)"
-		             " SELECT s.customer_id, s.id, s.current_period_start, s.current_period_end, $2"
-		             "   FROM %s.subscriptions s WHERE s.id = $1"
+		             " SELECT s.customer_id, s.id, p.ps, p.pe, $2"
+		             "   FROM %s.subscriptions s"
+		             "   CROSS JOIN LATERAL ("
+		             "     SELECT s.current_period_start AS ps, s.current_period_end AS pe"
+		             "      WHERE s.current_period_start <= $3 AND $3 < s.current_period_end"
+		             "     UNION ALL"
+		             "     SELECT x.ps, x.pe FROM ("
+		             "       SELECT (%s.add_months_clamped(a.d0, g * a.m, s.anchor_day)::timestamp AT TIME ZONE 'Asia/Kolkata') AS ps,"
+		             "              (%s.add_months_clamped(a.d0, (g + 1) * a.m, s.anchor_day)::timestamp AT TIME ZONE 'Asia/Kolkata') AS pe"
+		             "         FROM (SELECT (s.current_period_start AT TIME ZONE 'Asia/Kolkata')::date AS d0,"
+		             "                      ($3 AT TIME ZONE 'Asia/Kolkata')::date AS bd,"
+		             "                      CASE s.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END AS m) a,"
+		             "              generate_series(floor(((extract(year FROM a.bd) - extract(year FROM a.d0)) * 12"
+		             "                                     + extract(month FROM a.bd) - extract(month FROM a.d0)) / a.m)::int - 1,"
+		             "                              floor(((extract(year FROM a.bd) - extract(year FROM a.d0)) * 12"
+		             "                                     + extract(month FROM a.bd) - extract(month FROM a.d0)) / a.m)::int + 1) g) x"
+		             "      WHERE x.ps <= $3 AND $3 < x.pe AND x.ps >= s.started_at"
+		             "     LIMIT 1) p"
+		             "  WHERE s.id = $1 AND s.current_period_start IS NOT NULL"
+		             "    AND NOT EXISTS (SELECT 1 FROM %s.subscription_usage o"
+		             "                     WHERE o.subscription_id = s.id AND o.period_start < p.pe AND p.ps < o.period_end)"
 		             " ON CONFLICT DO NOTHING",
-		             s, s),
-		    2, t);
+		             s, s, s, s, s),
+		    3, t);
 	}
 	{
 		Oid t[6] = {UUIDOID, INT8OID, INT8OID, TEXTOID, TEXTOID, INT8OID};
@@ -1272,8 +1296,9 @@ RateRow(char *const *field, const bool *present, int64 cdr_id, RowResult *r)
 		rc = SPI_execute_plan(plans.plan[PLAN_USAGE_LOCK], args, nullptr, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "balatrix: usage look-up failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 0 && ctx.has_period && ctx.period_start <= ctx.billing_start && ctx.billing_start < ctx.period_end) {
-			Datum cargs[2] = {UUIDPGetDatum(&r->subscription_id), Int64GetDatum(ctx.included_minutes * 60 * ctx.cycle_months)};
+		if (SPI_processed == 0 && ctx.has_period) {
+			Datum cargs[3] = {UUIDPGetDatum(&r->subscription_id), Int64GetDatum(ctx.included_minutes * 60 * ctx.cycle_months),
+			                  TimestampTzGetDatum(ctx.billing_start)};
 			rc = SPI_execute_plan(plans.plan[PLAN_USAGE_CREATE], cargs, nullptr, false, 0);
 			if (rc != SPI_OK_INSERT)
 				elog(ERROR, "balatrix: creating the usage row failed: %s", SPI_result_code_string(rc));

@@ -2994,11 +2994,12 @@ BEGIN
         IF orig.status = 'void' THEN
             RAISE EXCEPTION 'invoice % is void: it takes no credit note', orig.invoice_number USING ERRCODE = '55000';
         END IF;
-        IF inv.total + (SELECT coalesce(sum(c.total), 0) FROM @extschema@.invoices c
-                         WHERE c.original_invoice_id = orig.id AND c.document_type = 'credit_note'
-                           AND c.status NOT IN ('draft', 'void')) > orig.total THEN
-            RAISE EXCEPTION 'the credit notes of invoice % would exceed its total %', orig.invoice_number, orig.total
-                USING ERRCODE = '22023';
+        -- Bounded by the value supplied (the taxable values: each note's tax is rounded on its own).
+        IF inv.taxable_total + (SELECT coalesce(sum(c.taxable_total), 0) FROM @extschema@.invoices c
+                                 WHERE c.original_invoice_id = orig.id AND c.document_type = 'credit_note'
+                                   AND c.status NOT IN ('draft', 'void')) > orig.taxable_total THEN
+            RAISE EXCEPTION 'the credit notes of invoice % would exceed its taxable value %', orig.invoice_number,
+                            orig.taxable_total USING ERRCODE = '22023';
         END IF;
     END IF;
     fy := @extschema@.financial_year(day);
@@ -3065,7 +3066,7 @@ COMMENT ON FUNCTION @extschema@.issue_invoice(uuid, date) IS
     'tax invoice or debit note debits the account by its total, crediting back the per-call charges of the usage it '
     'bills; a credit note credits the account and settles its invoice up to what is outstanding). A zero-total invoice '
     'is paid at once. The document is then immutable. Returns the number. 55000 when not a draft or crediting a void '
-    'invoice; 22023 without lines, with a negative total, or credit notes beyond the invoice''s total.';
+    'invoice; 22023 without lines, with a negative total, or credit notes beyond the invoice''s taxable value.';
 
 CREATE FUNCTION @extschema@.void_invoice(invoice uuid, reason text) RETURNS void
     LANGUAGE plpgsql
@@ -3455,6 +3456,54 @@ $$;
 COMMENT ON FUNCTION @extschema@.lock_subscription(uuid) IS
     'Internal: the subscription row, locked FOR UPDATE. 22023 NULL; P0002 unknown.';
 
+-- PG zone helper: credits amount (taxable value) of a subscription's current period with credit
+-- notes, newest charge first: the period's proration invoices (upgrades), then its period invoice,
+-- each note up to what is left uncredited of its invoice. Returns the first note (NULL: none).
+CREATE FUNCTION @extschema@.credit_subscription_period(subscription uuid, amount numeric, from_ts timestamptz, day date,
+                                                       billing_reason text, description text, sac text)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s record;
+    inv record;
+    portion numeric;
+    left_ numeric := amount;
+    note uuid;
+    first_note uuid;
+BEGIN
+    SELECT x.* INTO s FROM @extschema@.subscriptions x WHERE x.id = subscription;
+    FOR inv IN
+        SELECT i.id, i.taxable_total - coalesce((SELECT sum(c.taxable_total) FROM @extschema@.invoices c
+                                                  WHERE c.original_invoice_id = i.id AND c.document_type = 'credit_note'
+                                                    AND c.status NOT IN ('draft', 'void')), 0) AS creditable
+          FROM @extschema@.invoices i
+         WHERE i.subscription_id = s.id AND i.document_type = 'tax_invoice' AND i.billing_reason IN ('period', 'proration')
+           AND i.status NOT IN ('draft', 'void') AND i.period_start >= s.current_period_start
+           AND i.period_end = s.current_period_end
+         ORDER BY i.issued_at DESC, i.id
+           FOR UPDATE OF i
+    LOOP
+        EXIT WHEN left_ <= 0;
+        portion := least(left_, inv.creditable);
+        CONTINUE WHEN portion <= 0;
+        note := @extschema@.create_invoice_draft(s.account_id, 'credit_note', s.id, from_ts, s.current_period_end, inv.id);
+        UPDATE @extschema@.invoices i SET billing_reason = credit_subscription_period.billing_reason WHERE i.id = note;
+        PERFORM @extschema@.add_invoice_line(note, 'proration', description, 1, portion, sac, from_ts, s.current_period_end,
+                                             'subscription', s.id::text);
+        PERFORM @extschema@.issue_invoice(note, day);
+        first_note := coalesce(first_note, note);
+        left_ := left_ - portion;
+    END LOOP;
+    RETURN first_note;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.credit_subscription_period(uuid, numeric, timestamptz, date, text, text, text) IS
+    'Internal (immediate downgrades and cancellations): credit notes for amount of taxable value against the current '
+    'period''s invoices of a subscription (its upgrade invoices first, then the period invoice), each within what is '
+    'left uncredited of its invoice. Returns the first note, or NULL when nothing could be credited.';
+
 CREATE FUNCTION @extschema@.create_subscription(account uuid, plan text, billing_cycle text DEFAULT 'monthly',
                                                 start_date date DEFAULT NULL, trial boolean DEFAULT true,
                                                 addons jsonb DEFAULT '{}')
@@ -3551,6 +3600,10 @@ DECLARE
     starts timestamptz := day::timestamp AT TIME ZONE 'Asia/Kolkata';
     inv uuid;
 BEGIN
+    -- A usage row running past the new start (a trial ended early) ends there: the paid period's
+    -- calls count against its own allowance.
+    UPDATE @extschema@.subscription_usage u SET period_end = starts
+     WHERE u.subscription_id = s.id AND u.period_start < starts AND u.period_end > starts;
     UPDATE @extschema@.subscriptions x
        SET status = 'active', anchor_day = extract(day FROM day), current_period_start = starts,
            current_period_end = ends::timestamp AT TIME ZONE 'Asia/Kolkata',
@@ -3661,9 +3714,13 @@ BEGIN
            SET rate_plan_id = np.id, pending_rate_plan_id = NULL,
                recurring_price = @extschema@.recurring_price(np.monthly_price, s.billing_cycle)
          WHERE x.id = s.id;
+        -- Calls of the new period may already have made its usage row (with the old allowance).
+        UPDATE @extschema@.subscription_usage u
+           SET included_seconds = greatest(np.included_minutes::bigint * 60 * months, u.included_used_seconds)
+         WHERE u.subscription_id = s.id AND u.period_start = s.current_period_end;
         PERFORM @extschema@.emit_event('subscription.plan_changed', s.customer_id, 'subscription', s.id::text,
                                        pg_catalog.jsonb_build_object('subscription_id', s.id, 'plan', np.code, 'effective', pe),
-                                       'subscription.plan_changed:' || s.id || ':' || pe);
+                                       'subscription.plan_changed:' || s.id || ':' || to_char(pe, 'YYYY-MM-DD'));
     END IF;
     ne := @extschema@.add_months_clamped(pe, months, s.anchor_day);
     UPDATE @extschema@.subscriptions x
@@ -3674,7 +3731,7 @@ BEGIN
     PERFORM @extschema@.emit_event('subscription.renewed', s.customer_id, 'subscription', s.id::text,
                                    pg_catalog.jsonb_build_object('subscription_id', s.id, 'period_start', pe, 'period_end', ne,
                                                                  'invoice_id', inv),
-                                   'subscription.renewed:' || s.id || ':' || pe);
+                                   'subscription.renewed:' || s.id || ':' || to_char(pe, 'YYYY-MM-DD'));
     action := 'renewed';
     invoice := inv;
 END
@@ -3738,7 +3795,6 @@ DECLARE
     pe date;
     change record;
     when_ text := coalesce(timing, (@extschema@.billing_settings()).downgrade_timing);
-    period_invoice uuid;
     doc uuid;
     months integer := CASE s.billing_cycle WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END;
 BEGIN
@@ -3781,7 +3837,7 @@ BEGIN
         PERFORM @extschema@.emit_event('subscription.plan_changed', s.customer_id, 'subscription', s.id::text,
                                        pg_catalog.jsonb_build_object('subscription_id', s.id, 'from', old_plan.code, 'plan', np.code,
                                                                      'effective', day),
-                                       'subscription.plan_changed:' || s.id || ':' || day || ':' || np.code);
+                                       'subscription.plan_changed:' || s.id || ':' || to_char(day, 'YYYY-MM-DD') || ':' || np.code);
         RETURN NULL;
     END IF;
 
@@ -3790,7 +3846,7 @@ BEGIN
         PERFORM @extschema@.emit_event('subscription.downgrade_scheduled', s.customer_id, 'subscription', s.id::text,
                                        pg_catalog.jsonb_build_object('subscription_id', s.id, 'from', old_plan.code, 'plan', np.code,
                                                                      'effective', pe),
-                                       'subscription.downgrade_scheduled:' || s.id || ':' || pe || ':' || np.code);
+                                       'subscription.downgrade_scheduled:' || s.id || ':' || to_char(pe, 'YYYY-MM-DD') || ':' || np.code);
         RETURN NULL;
     END IF;
 
@@ -3813,28 +3869,17 @@ BEGIN
             'subscription', s.id::text);
         PERFORM @extschema@.issue_invoice(doc, day);
     ELSIF change.difference < 0 THEN
-        -- A credit note against the invoice that charged this period's plan.
-        SELECT i.id INTO period_invoice FROM @extschema@.invoices i
-         WHERE i.subscription_id = s.id AND i.document_type = 'tax_invoice' AND i.billing_reason = 'period'
-           AND i.period_start = s.current_period_start AND i.status NOT IN ('draft', 'void')
-         ORDER BY i.issued_at DESC LIMIT 1;
-        IF period_invoice IS NOT NULL THEN
-            doc := @extschema@.create_invoice_draft(s.account_id, 'credit_note', s.id, day::timestamp AT TIME ZONE 'Asia/Kolkata',
-                                                    s.current_period_end, period_invoice);
-            UPDATE @extschema@.invoices i SET billing_reason = 'proration' WHERE i.id = doc;
-            PERFORM @extschema@.add_invoice_line(doc, 'proration',
-                'Downgrade from ' || old_plan.name || ' to ' || np.name || ' for ' || (pe - day) || ' of ' || (pe - ps) || ' days ('
-                || change.unused_old || ' - ' || change.prorated_new || ')',
-                1, -change.difference, old_plan.sac, day::timestamp AT TIME ZONE 'Asia/Kolkata', s.current_period_end,
-                'subscription', s.id::text);
-            PERFORM @extschema@.issue_invoice(doc, day);
-        END IF;
+        -- Credit notes against the invoices that charged this period.
+        doc := @extschema@.credit_subscription_period(s.id, -change.difference, day::timestamp AT TIME ZONE 'Asia/Kolkata', day,
+            'proration',
+            'Downgrade from ' || old_plan.name || ' to ' || np.name || ' for ' || (pe - day) || ' of ' || (pe - ps) || ' days ('
+            || change.unused_old || ' - ' || change.prorated_new || ')', old_plan.sac);
     END IF;
     PERFORM @extschema@.emit_event('subscription.plan_changed', s.customer_id, 'subscription', s.id::text,
                                    pg_catalog.jsonb_build_object('subscription_id', s.id, 'from', old_plan.code, 'plan', np.code,
                                                                  'effective', day, 'difference', change.difference,
                                                                  'document_id', doc),
-                                   'subscription.plan_changed:' || s.id || ':' || day || ':' || np.code);
+                                   'subscription.plan_changed:' || s.id || ':' || to_char(day, 'YYYY-MM-DD') || ':' || np.code);
     RETURN doc;
 END
 $$;
@@ -3907,14 +3952,9 @@ BEGIN
                                       WHERE l.invoice_id = period_invoice AND l.kind IN ('add_on', 'did_rent')
                                         AND l.period_start = s.current_period_start), 0);
             credit := @extschema@.prorate(recurring, pe - day, pe - ps);
-            IF period_invoice IS NOT NULL AND credit > 0 THEN
-                note := @extschema@.create_invoice_draft(s.account_id, 'credit_note', s.id, ends, s.current_period_end,
-                                                         period_invoice);
-                UPDATE @extschema@.invoices i SET billing_reason = 'cancellation' WHERE i.id = note;
-                PERFORM @extschema@.add_invoice_line(note, 'proration',
-                    'Unused ' || (pe - day) || ' of ' || (pe - ps) || ' days after cancellation', 1, credit, NULL,
-                    ends, s.current_period_end, 'subscription', s.id::text);
-                PERFORM @extschema@.issue_invoice(note, day);
+            IF credit > 0 THEN
+                note := @extschema@.credit_subscription_period(s.id, credit, ends, day, 'cancellation',
+                    'Unused ' || (pe - day) || ' of ' || (pe - ps) || ' days after cancellation', NULL);
             END IF;
         END IF;
     ELSIF s.status = 'trial' THEN
@@ -3955,7 +3995,7 @@ BEGIN
      WHERE x.id = s.id;
     PERFORM @extschema@.emit_event('subscription.suspended', s.customer_id, 'subscription', s.id::text,
                                    pg_catalog.jsonb_build_object('subscription_id', s.id, 'reason', reason, 'on', day),
-                                   'subscription.suspended:' || s.id || ':' || day);
+                                   'subscription.suspended:' || s.id || ':' || to_char(day, 'YYYY-MM-DD'));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.suspend_subscription(uuid, text, date) IS
@@ -3989,12 +4029,12 @@ BEGIN
         inv := @extschema@.start_paid_period(s.id, day, 'resumed');
         PERFORM @extschema@.emit_event('subscription.resumed', s.customer_id, 'subscription', s.id::text,
                                        pg_catalog.jsonb_build_object('subscription_id', s.id, 'on', day, 'invoice_id', inv),
-                                       'subscription.resumed:' || s.id || ':' || day);
+                                       'subscription.resumed:' || s.id || ':' || to_char(day, 'YYYY-MM-DD'));
         RETURN inv;
     END IF;
     PERFORM @extschema@.emit_event('subscription.resumed', s.customer_id, 'subscription', s.id::text,
                                    pg_catalog.jsonb_build_object('subscription_id', s.id, 'on', day),
-                                   'subscription.resumed:' || s.id || ':' || day);
+                                   'subscription.resumed:' || s.id || ':' || to_char(day, 'YYYY-MM-DD'));
     RETURN NULL;
 END
 $$;
@@ -4022,6 +4062,15 @@ BEGIN
     IF invoice IS NULL OR amount IS NULL OR amount <= 0 OR amount <> pg_catalog.round(amount, 2) THEN
         RAISE EXCEPTION 'a payment needs an invoice and a positive amount in paise (%)', amount USING ERRCODE = '22023';
     END IF;
+    -- Locks in the order of the lifecycle functions: the subscription, then its invoices.
+    PERFORM 1 FROM @extschema@.subscriptions x
+     WHERE x.id = (SELECT i.subscription_id FROM @extschema@.invoices i WHERE i.id = invoice) FOR UPDATE;
+    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'invoice % does not exist', invoice USING ERRCODE = 'P0002';
+    END IF;
+    -- A repeat (same key) returns the first payment. Looked up under the invoice's lock, so a
+    -- concurrent repeat waits for the first and then finds it.
     IF idempotency_key IS NOT NULL THEN
         SELECT p.id, p.invoice_id, p.amount INTO existing FROM @extschema@.payments p WHERE p.idempotency_key = record_payment.idempotency_key;
         IF FOUND THEN
@@ -4030,13 +4079,6 @@ BEGIN
             END IF;
             RETURN existing.id;
         END IF;
-    END IF;
-    -- Locks in the order of the lifecycle functions: the subscription, then its invoices.
-    PERFORM 1 FROM @extschema@.subscriptions x
-     WHERE x.id = (SELECT i.subscription_id FROM @extschema@.invoices i WHERE i.id = invoice) FOR UPDATE;
-    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'invoice % does not exist', invoice USING ERRCODE = 'P0002';
     END IF;
     IF inv.document_type = 'credit_note' OR inv.status NOT IN ('issued', 'partially_paid', 'overdue') THEN
         RAISE EXCEPTION 'invoice % is % (%): it takes no payment', coalesce(inv.invoice_number, invoice::text), inv.status,
@@ -4216,7 +4258,7 @@ BEGIN
             PERFORM @extschema@.emit_event('billing.subscription_failed', NULL, 'subscription', sub::text,
                                            pg_catalog.jsonb_build_object('subscription_id', sub, 'as_of', day, 'error', msg,
                                                                          'sqlstate', state),
-                                           'billing.subscription_failed:' || sub || ':' || day);
+                                           'billing.subscription_failed:' || sub || ':' || to_char(day, 'YYYY-MM-DD'));
         END;
         processed := processed + 1;
         last_subscription := sub;
@@ -4276,6 +4318,7 @@ REVOKE ALL ON FUNCTION
     @extschema@.emit_event(text, uuid, text, text, jsonb, text),
     @extschema@.bill_subscription(uuid, timestamptz, timestamptz, boolean, timestamptz, timestamptz, timestamptz, text, date),
     @extschema@.lock_subscription(uuid),
+    @extschema@.credit_subscription_period(uuid, numeric, timestamptz, date, text, text, text),
     @extschema@.create_subscription(uuid, text, text, date, boolean, jsonb),
     @extschema@.start_paid_period(uuid, date, text),
     @extschema@.activate_subscription(uuid, date),
