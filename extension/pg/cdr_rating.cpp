@@ -166,7 +166,7 @@ struct Plans {
 	SPIPlanPtr plan[PLAN_COUNT] = {};
 	Oid ledger_seq = InvalidOid;
 	Oid rates_oid = InvalidOid;
-	Oid accounts_oid = InvalidOid;
+	Oid lookup_epoch_oid = InvalidOid; // balatrix.cdr_lookup_epoch: its relcache invalidations empty the look-up cache
 	Oid uuids_oid = InvalidOid;   // cdr_uuids
 };
 Plans plans;
@@ -350,7 +350,7 @@ EnsurePlans(Oid schema_oid)
 		elog(ERROR, "balatrix: table %s.ledger is missing", s);
 	plans.ledger_seq = getIdentitySequence(ledger, 1, false);
 	plans.rates_oid = get_relname_relid("rates", schema_oid);
-	plans.accounts_oid = get_relname_relid("accounts", schema_oid);
+	plans.lookup_epoch_oid = get_relname_relid("cdr_lookup_epoch", schema_oid);
 	plans.uuids_oid = get_relname_relid("cdr_uuids", schema_oid);
 	plans.schema_oid = schema_oid;
 }
@@ -492,7 +492,10 @@ CdrSubXactCallback(SubXactEvent event, SubTransactionId mySubid, SubTransactionI
 //
 // Invalidation, as for the rate cache: balatrix.tg_cdr_lookup_invalidate (statement trigger of
 // accounts — the columns read here only —, sip_extensions, dids, subscriptions, rate_plans) queues
-// a relcache invalidation of balatrix.accounts; the relcache callback bumps lookup_generation, and
+// a relcache invalidation of balatrix.cdr_lookup_epoch, an empty table nothing reads (invalidating
+// accounts itself would also invalidate every cached plan that reads accounts, and the billing cycle
+// would replan its statements for every subscription it renews); the relcache callback bumps
+// lookup_generation, and
 // the cache is emptied when next consulted under a newer generation. Snapshots: an answer must not
 // be cached from a snapshot older than an invalidation already processed (the change it announces
 // would be missing from the answer, and nothing would drop it later). Invalidations processed in
@@ -611,18 +614,18 @@ LookupUsable()
 	bool per_snapshot;
 	SnapSignature sig;
 
-	if (!OidIsValid(plans.accounts_oid))
+	if (!OidIsValid(plans.lookup_epoch_oid))
 		return false;
-	if (lookup_watch_oid != plans.accounts_oid) {
+	if (lookup_watch_oid != plans.lookup_epoch_oid) {
 		// Invalidations of this relation processed so far in this transaction were not counted.
-		lookup_watch_oid = plans.accounts_oid;
+		lookup_watch_oid = plans.lookup_epoch_oid;
 		++lookup_generation;
 	}
 	AcceptInvalidationMessages();
 	per_snapshot = lookup_generation != lookup_xact_generation;
 	if (per_snapshot && !ActiveSnapSignature(&sig))
 		return false;
-	if (lookup_built_generation != lookup_generation || lookup_tables_oid != plans.accounts_oid ||
+	if (lookup_built_generation != lookup_generation || lookup_tables_oid != plans.lookup_epoch_oid ||
 	    lookup_entries > kLookupMaxEntries || per_snapshot != lookup_built_per_snapshot ||
 	    (per_snapshot && memcmp(&sig, &lookup_built_snapshot, sizeof sig) != 0))
 		LookupReset();
@@ -640,7 +643,7 @@ LookupUsable()
 		ctl.hcxt = lookup_context;
 		subscription_lookups = hash_create("balatrix subscription look-ups", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		lookup_built_generation = lookup_generation;
-		lookup_tables_oid = plans.accounts_oid;
+		lookup_tables_oid = plans.lookup_epoch_oid;
 		lookup_built_per_snapshot = per_snapshot;
 		if (per_snapshot)
 			lookup_built_snapshot = sig;
@@ -1702,14 +1705,14 @@ BALATRIX_PG_FUNCTION(balatrix_rate_cdr)
 BALATRIX_PG_FUNCTION(balatrix_tg_cdr_lookup_invalidate)
 {
 	TriggerData *trigdata;
-	Oid accounts_oid;
+	Oid epoch_oid;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("balatrix.tg_cdr_lookup_invalidate() must be called as a trigger")));
 	trigdata = (TriggerData *) fcinfo->context;
-	accounts_oid = get_relname_relid("accounts", RelationGetNamespace(trigdata->tg_relation));
-	if (OidIsValid(accounts_oid))
-		CacheInvalidateRelcacheByRelid(accounts_oid);
+	epoch_oid = get_relname_relid("cdr_lookup_epoch", RelationGetNamespace(trigdata->tg_relation));
+	if (OidIsValid(epoch_oid))
+		CacheInvalidateRelcacheByRelid(epoch_oid);
 	return PointerGetDatum(nullptr);
 }

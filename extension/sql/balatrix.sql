@@ -2296,13 +2296,22 @@ CREATE TRIGGER cdr_post_trg AFTER INSERT ON @extschema@.cdr_default
 -- The rating trigger's per-backend look-up cache (accountcode / DID -> account, account -> its candidate
 -- subscriptions; extension/pg/cdr_rating.cpp), invalidated in every backend when what it holds changes.
 -- accounts: only the columns the look-up reads (not balance, which every posted CDR updates).
+-- The signal is a relcache invalidation of an empty table that nothing reads: invalidating a table
+-- that queries do read (accounts) would also drop every cached plan reading it, and the billing
+-- cycle, which updates a subscription per renewal, would replan its statements each time.
+CREATE TABLE @extschema@.cdr_lookup_epoch (
+    never smallint PRIMARY KEY CONSTRAINT cdr_lookup_epoch_empty CHECK (false)
+);
+COMMENT ON TABLE @extschema@.cdr_lookup_epoch IS
+    'Never holds rows: a relcache invalidation of it (balatrix.tg_cdr_lookup_invalidate) tells every backend to drop '
+    'the CDR rating trigger''s cached account and subscription look-ups.';
 CREATE FUNCTION @extschema@.tg_cdr_lookup_invalidate() RETURNS trigger
     AS 'MODULE_PATHNAME', 'balatrix_tg_cdr_lookup_invalidate'
     LANGUAGE C
     SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.tg_cdr_lookup_invalidate() IS
     'AFTER statement trigger of accounts, sip_extensions, dids, subscriptions and rate_plans: queues a relcache '
-    'invalidation of balatrix.accounts, which makes every backend drop the CDR rating trigger''s cached account and '
+    'invalidation of balatrix.cdr_lookup_epoch, which makes every backend drop the CDR rating trigger''s cached account and '
     'subscription look-ups (this backend at its next command, the others when the transaction commits).';
 
 CREATE TRIGGER accounts_cdr_lookup_invalidate_trg
@@ -2804,7 +2813,8 @@ GRANT SELECT ON @extschema@.invoice_number_series TO balatrix_readonly;
 -- balatrix.supplier_state_code, supplier_gstin, invoice_round_off, invoice_series, invoice_due_days.
 CREATE FUNCTION @extschema@.create_invoice_draft(account uuid, document_type text DEFAULT 'tax_invoice',
                                                  subscription uuid DEFAULT NULL, period_start timestamptz DEFAULT NULL,
-                                                 period_end timestamptz DEFAULT NULL, original_invoice uuid DEFAULT NULL)
+                                                 period_end timestamptz DEFAULT NULL, original_invoice uuid DEFAULT NULL,
+                                                 billing_reason text DEFAULT 'manual')
     RETURNS uuid
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -2850,7 +2860,8 @@ BEGIN
     END IF;
     INSERT INTO @extschema@.invoices (document_type, series, customer_id, account_id, subscription_id, original_invoice_id,
                                      currency, period_start, period_end, supplier_gstin, supplier_state_code,
-                                     customer_name, customer_address, customer_gstin, place_of_supply_state_code, tax_exempt)
+                                     customer_name, customer_address, customer_gstin, place_of_supply_state_code, tax_exempt,
+                                     billing_reason)
     VALUES (document_type,
             CASE document_type WHEN 'credit_note' THEN 'CN' WHEN 'debit_note' THEN 'DN' ELSE settings.invoice_series END,
             acc.customer_id, acc.id, subscription, original_invoice, acc.currency, period_start, period_end,
@@ -2861,20 +2872,22 @@ BEGIN
             -- IGST Act s.12(11): the billing address of the recipient on record; a corrective note
             -- keeps its invoice's place of supply.
             coalesce(orig_place, cust.billing_state_code, settings.supplier_state_code),
-            coalesce(orig_exempt, cust.tax_exempt))
+            coalesce(orig_exempt, cust.tax_exempt),
+            coalesce(billing_reason, 'manual'))
     RETURNING id INTO new_id;
     RETURN new_id;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.create_invoice_draft(uuid, text, uuid, timestamptz, timestamptz, uuid) IS
+COMMENT ON FUNCTION @extschema@.create_invoice_draft(uuid, text, uuid, timestamptz, timestamptz, uuid, text) IS
     'Creates a draft document (tax_invoice, credit_note or debit_note; a note references the issued tax invoice it '
     'corrects) for an account, freezing the supplier (settings balatrix.supplier_gstin / supplier_state_code), the '
     'recipient (name, address, GSTIN, tax exemption) and the place of supply (the billing State on record; a note keeps '
-    'its invoice''s). Returns its id. P0002 unknown account / invoice; 22023 for anything else wrong.';
+    'its invoice''s), and why it exists (billing_reason: period, proration, final, cancellation or manual, the '
+    'default). Returns its id. P0002 unknown account / invoice; 22023 for anything else wrong.';
 
 -- PG zone helper: the totals of a draft from its lines (sums of the lines' own amounts), with the
 -- optional round-off of the grand total to the rupee.
-CREATE FUNCTION @extschema@.refresh_invoice_totals(invoice uuid) RETURNS void
+CREATE FUNCTION @extschema@.refresh_invoice_totals(invoice uuid, extra_metadata jsonb DEFAULT NULL) RETURNS void
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     AS $$
@@ -2897,15 +2910,17 @@ BEGIN
        SET taxable_total = sums.taxable, cgst_total = sums.cgst, sgst_total = sums.sgst, utgst_total = sums.utgst,
            igst_total = sums.igst, tax_total = sums.cgst + sums.sgst + sums.utgst + sums.igst,
            round_off = rounding,
-           total = sums.taxable + sums.cgst + sums.sgst + sums.utgst + sums.igst + rounding
+           total = sums.taxable + sums.cgst + sums.sgst + sums.utgst + sums.igst + rounding,
+           metadata = CASE WHEN extra_metadata IS NULL THEN i.metadata ELSE i.metadata || extra_metadata END
      WHERE i.id = invoice;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.refresh_invoice_totals(uuid) IS
+COMMENT ON FUNCTION @extschema@.refresh_invoice_totals(uuid, jsonb) IS
     'Internal: sets a draft''s totals to the sums of its lines (and the round-off to the rupee when '
-    'balatrix.invoice_round_off is on). Called by add_invoice_line.';
+    'balatrix.invoice_round_off is on), merging extra_metadata into its metadata. Called by add_invoice_line, and '
+    'once per invoice by the billing functions (which add their lines with insert_invoice_line).';
 
-CREATE FUNCTION @extschema@.add_invoice_line(invoice uuid, kind text, description text, quantity numeric,
+CREATE FUNCTION @extschema@.insert_invoice_line(invoice uuid, kind text, description text, quantity numeric,
                                              unit_price numeric, sac text DEFAULT NULL,
                                              period_start timestamptz DEFAULT NULL, period_end timestamptz DEFAULT NULL,
                                              reference_type text DEFAULT NULL, reference_id text DEFAULT NULL,
@@ -2951,6 +2966,26 @@ BEGIN
             CASE WHEN tax.regime = 'none' THEN 0 ELSE rate END, tax.cgst, tax.sgst, tax.utgst, tax.igst,
             reference_type, reference_id)
     RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.insert_invoice_line(uuid, text, text, numeric, numeric, text, timestamptz, timestamptz, text, text, numeric) IS
+    'Internal: add_invoice_line without the refresh of the draft''s totals (the billing functions add all lines, then '
+    'refresh once). Same checks and errors.';
+
+CREATE FUNCTION @extschema@.add_invoice_line(invoice uuid, kind text, description text, quantity numeric,
+                                             unit_price numeric, sac text DEFAULT NULL,
+                                             period_start timestamptz DEFAULT NULL, period_end timestamptz DEFAULT NULL,
+                                             reference_type text DEFAULT NULL, reference_id text DEFAULT NULL,
+                                             gst_rate numeric DEFAULT NULL)
+    RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    new_id bigint := @extschema@.insert_invoice_line(invoice, kind, description, quantity, unit_price, sac, period_start,
+                                                     period_end, reference_type, reference_id, gst_rate);
+BEGIN
     PERFORM @extschema@.refresh_invoice_totals(invoice);
     RETURN new_id;
 END
@@ -3169,9 +3204,10 @@ CREATE TRIGGER invoice_lines_immutable_trg BEFORE INSERT OR UPDATE OR DELETE ON 
     FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_invoice_immutable();
 
 REVOKE ALL ON FUNCTION
-    @extschema@.create_invoice_draft(uuid, text, uuid, timestamptz, timestamptz, uuid),
-    @extschema@.refresh_invoice_totals(uuid),
+    @extschema@.create_invoice_draft(uuid, text, uuid, timestamptz, timestamptz, uuid, text),
+    @extschema@.refresh_invoice_totals(uuid, jsonb),
     @extschema@.add_invoice_line(uuid, text, text, numeric, numeric, text, timestamptz, timestamptz, text, text, numeric),
+    @extschema@.insert_invoice_line(uuid, text, text, numeric, numeric, text, timestamptz, timestamptz, text, text, numeric),
     @extschema@.issue_invoice(uuid, date),
     @extschema@.void_invoice(uuid, text),
     @extschema@.tg_invoice_immutable()
@@ -3305,17 +3341,17 @@ BEGIN
     SELECT x.* INTO s FROM @extschema@.subscriptions x WHERE x.id = subscription;
     SELECT x.* INTO p FROM @extschema@.rate_plans x WHERE x.id = s.rate_plan_id;
     SELECT x.* INTO acc FROM @extschema@.accounts x WHERE x.id = s.account_id;
-    inv := @extschema@.create_invoice_draft(s.account_id, 'tax_invoice', s.id, period_start, period_end);
-    UPDATE @extschema@.invoices i SET billing_reason = bill_subscription.billing_reason WHERE i.id = inv;
+    inv := @extschema@.create_invoice_draft(s.account_id, 'tax_invoice', s.id, period_start, period_end, NULL,
+                                            bill_subscription.billing_reason);
     label := pg_catalog.to_char(ps, 'DD Mon YYYY') || ' to ' || pg_catalog.to_char(pe - 1, 'DD Mon YYYY');
 
     IF recurring THEN
-        PERFORM @extschema@.add_invoice_line(inv, 'plan', p.name || ' plan, ' || s.billing_cycle || ', ' || label, 1,
+        PERFORM @extschema@.insert_invoice_line(inv, 'plan', p.name || ' plan, ' || s.billing_cycle || ', ' || label, 1,
                                              s.recurring_price, p.sac, period_start, period_end, 'subscription', s.id::text);
         amount := least(s.recurring_price,
                         pg_catalog.round(s.recurring_price * s.discount_percent / 100, 2) + s.discount_amount);
         IF amount > 0 THEN
-            PERFORM @extschema@.add_invoice_line(inv, 'discount',
+            PERFORM @extschema@.insert_invoice_line(inv, 'discount',
                                                  'Discount' || coalesce(' ' || s.coupon_code, '') || ' on the ' || p.name || ' plan',
                                                  1, -amount, p.sac, period_start, period_end, 'subscription', s.id::text);
         END IF;
@@ -3326,7 +3362,7 @@ BEGIN
                AND (sa.ended_at IS NULL OR sa.ended_at > period_start)
              ORDER BY ao.code, sa.id
         LOOP
-            PERFORM @extschema@.add_invoice_line(inv, 'add_on', a.name || ', ' || s.billing_cycle || ', ' || label, a.quantity,
+            PERFORM @extschema@.insert_invoice_line(inv, 'add_on', a.name || ', ' || s.billing_cycle || ', ' || label, a.quantity,
                                                  @extschema@.recurring_price(a.unit_price, s.billing_cycle), a.sac,
                                                  period_start, period_end, 'subscription_add_on', a.id::text);
         END LOOP;
@@ -3349,7 +3385,7 @@ BEGIN
              WHERE x.rank > included_dids
              ORDER BY x.rank
         LOOP
-            PERFORM @extschema@.add_invoice_line(inv, 'did_rent', 'Number ' || d.number || ', ' || s.billing_cycle || ', ' || label, 1,
+            PERFORM @extschema@.insert_invoice_line(inv, 'did_rent', 'Number ' || d.number || ', ' || s.billing_cycle || ', ' || label, 1,
                                                  @extschema@.recurring_price(d.monthly_rent, s.billing_cycle), NULL,
                                                  period_start, period_end, 'did_assignment', d.id::text);
         END LOOP;
@@ -3370,7 +3406,7 @@ BEGIN
                                           greatest((d.held_until AT TIME ZONE 'Asia/Kolkata')::date
                                                    - (d.assigned_at AT TIME ZONE 'Asia/Kolkata')::date, 1),
                                           closed_days);
-            PERFORM @extschema@.add_invoice_line(inv, 'did_rent',
+            PERFORM @extschema@.insert_invoice_line(inv, 'did_rent',
                                                  'Number ' || d.number || ' from ' || pg_catalog.to_char(d.assigned_at AT TIME ZONE 'Asia/Kolkata', 'DD Mon YYYY')
                                                  || ' to ' || pg_catalog.to_char((d.held_until AT TIME ZONE 'Asia/Kolkata')::date - 1, 'DD Mon YYYY')
                                                  || ' (prorated)', 1, amount, NULL, d.assigned_at, d.held_until,
@@ -3394,7 +3430,7 @@ BEGIN
             label := pg_catalog.to_char(u.period_start AT TIME ZONE 'Asia/Kolkata', 'DD Mon YYYY') || ' to '
                      || pg_catalog.to_char((u.period_end AT TIME ZONE 'Asia/Kolkata')::date - 1, 'DD Mon YYYY');
             IF overage <> 0 THEN
-                PERFORM @extschema@.add_invoice_line(inv, CASE WHEN overage > 0 THEN 'overage' ELSE 'adjustment' END,
+                PERFORM @extschema@.insert_invoice_line(inv, CASE WHEN overage > 0 THEN 'overage' ELSE 'adjustment' END,
                     CASE WHEN u.billed_overage_charge = 0
                          THEN 'Calls beyond the ' || (u.included_seconds / 60) || ' included minutes ('
                               || pg_catalog.ceil(u.overage_seconds / 60.0) || ' min), ' || label
@@ -3402,7 +3438,7 @@ BEGIN
                     1, overage, p.sac, u.period_start, u.period_end, 'subscription_usage', u.id::text);
             END IF;
             IF other <> 0 THEN
-                PERFORM @extschema@.add_invoice_line(inv, CASE WHEN other > 0 THEN 'usage' ELSE 'adjustment' END,
+                PERFORM @extschema@.insert_invoice_line(inv, CASE WHEN other > 0 THEN 'usage' ELSE 'adjustment' END,
                     CASE WHEN u.billed_other_charge = 0 THEN 'Calls outside the plan''s minutes, ' || label
                          ELSE 'Change to the calls outside the plan''s minutes, ' || label END,
                     1, other, p.sac, u.period_start, u.period_end, 'subscription_usage', u.id::text);
@@ -3420,11 +3456,9 @@ BEGIN
         DELETE FROM @extschema@.invoices i WHERE i.id = inv;
         RETURN NULL;
     END IF;
-    IF accrued <> 0 THEN
-        UPDATE @extschema@.invoices i
-           SET metadata = i.metadata || pg_catalog.jsonb_build_object('usage_accrued', accrued, 'usage_rows', usage_rows)
-         WHERE i.id = inv;
-    END IF;
+    -- The totals once, with the usage the invoice takes over from the per-call ledger entries.
+    PERFORM @extschema@.refresh_invoice_totals(inv, CASE WHEN accrued <> 0 THEN
+        pg_catalog.jsonb_build_object('usage_accrued', accrued, 'usage_rows', usage_rows) END);
     PERFORM @extschema@.issue_invoice(inv, issue_date);
     RETURN inv;
 END
@@ -3488,8 +3522,8 @@ BEGIN
         EXIT WHEN left_ <= 0;
         portion := least(left_, inv.creditable);
         CONTINUE WHEN portion <= 0;
-        note := @extschema@.create_invoice_draft(s.account_id, 'credit_note', s.id, from_ts, s.current_period_end, inv.id);
-        UPDATE @extschema@.invoices i SET billing_reason = credit_subscription_period.billing_reason WHERE i.id = note;
+        note := @extschema@.create_invoice_draft(s.account_id, 'credit_note', s.id, from_ts, s.current_period_end, inv.id,
+                                                 credit_subscription_period.billing_reason);
         PERFORM @extschema@.add_invoice_line(note, 'proration', description, 1, portion, sac, from_ts, s.current_period_end,
                                              'subscription', s.id::text);
         PERFORM @extschema@.issue_invoice(note, day);
@@ -3860,8 +3894,7 @@ BEGIN
      WHERE u.subscription_id = s.id AND u.period_start = s.current_period_start;
     IF change.difference > 0 THEN
         doc := @extschema@.create_invoice_draft(s.account_id, 'tax_invoice', s.id, day::timestamp AT TIME ZONE 'Asia/Kolkata',
-                                                s.current_period_end);
-        UPDATE @extschema@.invoices i SET billing_reason = 'proration' WHERE i.id = doc;
+                                                s.current_period_end, NULL, 'proration');
         PERFORM @extschema@.add_invoice_line(doc, 'proration',
             'Upgrade from ' || old_plan.name || ' to ' || np.name || ' for ' || (pe - day) || ' of ' || (pe - ps) || ' days ('
             || change.prorated_new || ' - ' || change.unused_old || ')',

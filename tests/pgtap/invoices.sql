@@ -7,7 +7,7 @@ SELECT plan(22);
 SELECT has_table('balatrix', 'invoice_number_series', 'invoice_number_series exists');
 SELECT col_is_pk('balatrix', 'invoice_number_series', ARRAY['series', 'financial_year'], 'one row per series and financial year');
 SELECT has_function('balatrix', 'create_invoice_draft', ARRAY['uuid', 'text', 'uuid', 'timestamp with time zone',
-                    'timestamp with time zone', 'uuid'], 'create_invoice_draft exists');
+                    'timestamp with time zone', 'uuid', 'text'], 'create_invoice_draft exists');
 SELECT has_function('balatrix', 'add_invoice_line', ARRAY['uuid', 'text', 'text', 'numeric', 'numeric', 'text',
                     'timestamp with time zone', 'timestamp with time zone', 'text', 'text', 'numeric'], 'add_invoice_line exists');
 SELECT has_function('balatrix', 'issue_invoice', ARRAY['uuid', 'date'], 'issue_invoice exists');
