@@ -4,7 +4,8 @@
 #   make stop   stop the sidecar and the private cluster
 #   make test   deps, build, every test suite; prints "N passed, M failed"
 #   make psql   psql on the private cluster (reads SQL from stdin when it is not a terminal)
-#   make bench  benchmarks (results belong in BENCHMARKS.md); make bench-rating: the rating ones
+#   make bench  benchmarks (results belong in BENCHMARKS.md); make bench-rating: the rating ones,
+#               make bench-billing: the billing cycle
 #   make deps   install the Debian packages the project needs (idempotent, fast when present)
 #
 # The extension (balatrix.so) is built here by PGXS from extension/core and extension/pg; CMake
@@ -63,7 +64,7 @@ $(OBJS): | deps
 BUILD_DIR ?= build
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: deps cmake-build sidecar build run stop psql test bench bench-rating format cluster-start cluster-stop cluster-destroy
+.PHONY: deps cmake-build sidecar build run stop psql test bench bench-rating bench-billing format cluster-start cluster-stop cluster-destroy
 
 deps:
 	@scripts/deps.sh
@@ -97,6 +98,10 @@ bench: build
 # CDR rating benchmarks only (bench/rating_*.sh).
 bench-rating: build
 	@scripts/bench.sh rating_
+
+# Billing cycle benchmark only (bench/billing_*.sh).
+bench-billing: build
+	@scripts/bench.sh billing_
 
 cluster-start:
 	@scripts/pg.sh start

@@ -3320,7 +3320,10 @@ COMMENT ON FUNCTION @extschema@.run_billing_cycle(date, integer, uuid) IS
     '(renew_subscription: trials converted, renewals invoiced, cancellations and expiries finalised). Postpaid usage is '
     'billed on those invoices. Idempotent: a second run for the same date finds nothing due. A subscription that fails is '
     'skipped (WARNING, a billing.subscription_failed event) and the run goes on. NOTICEs report progress; a job_runs row '
-    'records the counts and duration. Returns the counts, the last subscription processed and how many due remain.';
+    'records the counts and duration. Returns the counts, the last subscription processed and how many due remain. '
+    'Everything runs in the caller''s transaction, whose locks (accounts, the invoice-number counter) are held to its end, '
+    'and each invoice numbered adds a version of the same counter row: for more than a few thousand subscriptions use '
+    'CALL run_billing_cycle_job, which commits every batch.';
 
 -- The scheduled form: batches of subscriptions, each committed, so that a long run holds no
 -- account, usage row or invoice-number lock for more than one batch (the CDR trigger and other
