@@ -5310,14 +5310,17 @@ BEGIN
         END IF;
     END IF;
     IF reason IS NULL THEN
-        IF jsonb_typeof(claims) <> 'object' OR claims->>'iss' IS DISTINCT FROM 'balatrix'
-           OR NOT (claims->'aud' = '"balatrix-api"'::jsonb OR (jsonb_typeof(claims->'aud') = 'array' AND claims->'aud' ? 'balatrix-api')) THEN
+        -- Every test is written so that a missing claim (NULL) fails it.
+        IF jsonb_typeof(claims) IS DISTINCT FROM 'object' OR claims->>'iss' IS DISTINCT FROM 'balatrix'
+           OR NOT coalesce(claims->'aud' = '"balatrix-api"'::jsonb
+                           OR (jsonb_typeof(claims->'aud') = 'array' AND claims->'aud' ? 'balatrix-api'), false) THEN
             reason := 'wrong issuer or audience';
-        ELSIF jsonb_typeof(claims->'exp') <> 'number' OR jsonb_typeof(claims->'iat') <> 'number'
-              OR (claims->>'exp')::numeric + leeway <= epoch OR (claims->>'iat')::numeric - leeway > epoch THEN
+        ELSIF jsonb_typeof(claims->'exp') IS DISTINCT FROM 'number' OR jsonb_typeof(claims->'iat') IS DISTINCT FROM 'number' THEN
+            reason := 'exp and iat must be numbers';
+        ELSIF (claims->>'exp')::numeric + leeway <= epoch OR (claims->>'iat')::numeric - leeway > epoch THEN
             reason := 'expired or not yet valid';
-        ELSIF claims->>'sub' !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-              OR claims->>'sid' !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        ELSIF NOT coalesce(claims->>'sub' ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                           AND claims->>'sid' ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', false) THEN
             reason := 'sub and sid must be ids';
         END IF;
     END IF;
