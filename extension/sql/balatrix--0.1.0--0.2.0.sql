@@ -1012,9 +1012,6 @@ DECLARE
     new_charge numeric;
     old_ovs bigint;
     old_ovc numeric;
-    bal numeric;
-    cust uuid;
-    cur text;
     lid bigint;
 BEGIN
     IF "from" IS NULL OR "to" IS NULL OR "from" >= "to" THEN
@@ -1244,14 +1241,9 @@ BEGIN
     FOR k IN SELECT i FROM generate_subscripts(a_ids, 1) i ORDER BY a_ids[i]
     LOOP
         CONTINUE WHEN a_delta[k] = 0;
-        UPDATE @extschema@.accounts a SET balance = a.balance + a_delta[k] WHERE a.id = a_ids[k]
-        RETURNING a.customer_id, a.currency, a.balance INTO cust, cur, bal;
-        INSERT INTO @extschema@.ledger (customer_id, account_id, entry_type, amount, currency, balance_after,
-                                        reference_type, reference_id, description, metadata)
-        VALUES (cust, a_ids[k], 'adjustment', a_delta[k], cur, bal, 'cdr_batch', a_first[k]::text,
-                'Re-rating of ' || a_count[k] || CASE a_count[k] WHEN 1 THEN ' CDR' ELSE ' CDRs' END,
-                jsonb_build_object('rerate', true, 'from', "from", 'to', "to", 'cdr_count', a_count[k]))
-        RETURNING id INTO lid;
+        lid := @extschema@.post_ledger_entry(a_ids[k], 'adjustment', a_delta[k], 'cdr_batch', a_first[k]::text,
+                                             'Re-rating of ' || a_count[k] || CASE a_count[k] WHEN 1 THEN ' CDR' ELSE ' CDRs' END,
+                                             jsonb_build_object('rerate', true, 'from', "from", 'to', "to", 'cdr_count', a_count[k]));
         a_ledger[k] := lid;
         ledger_entries := ledger_entries + 1;
         amount_delta := amount_delta + a_delta[k];
@@ -2034,13 +2026,12 @@ BEGIN
                            THEN day + (@extschema@.billing_settings()).invoice_due_days ELSE day END,
            issued_at = now()
      WHERE i.id = invoice;
-    INSERT INTO @extschema@.event_outbox (event_type, customer_id, aggregate_type, aggregate_id, payload, dedupe_key)
-    VALUES (CASE inv.document_type WHEN 'tax_invoice' THEN 'invoice.issued' WHEN 'credit_note' THEN 'credit_note.issued'
-                 ELSE 'debit_note.issued' END,
-            inv.customer_id, 'invoice', invoice::text,
-            jsonb_build_object('invoice_id', invoice, 'invoice_number', number, 'total', inv.total, 'currency', inv.currency,
-                               'issue_date', day),
-            'invoice.issued:' || invoice);
+    PERFORM @extschema@.emit_event(CASE inv.document_type WHEN 'tax_invoice' THEN 'invoice.issued'
+                                        WHEN 'credit_note' THEN 'credit_note.issued' ELSE 'debit_note.issued' END,
+                                   inv.customer_id, 'invoice', invoice::text,
+                                   jsonb_build_object('invoice_id', invoice, 'invoice_number', number, 'total', inv.total,
+                                                      'currency', inv.currency, 'issue_date', day),
+                                   'invoice.issued:' || invoice);
 
     -- The money, in the same transaction. A tax invoice or debit note debits the account by its total;
     -- the calls it bills were debited one by one as they were rated, so that much comes back
@@ -2128,10 +2119,10 @@ BEGIN
            billed_other_charge = u.billed_other_charge - (r.value->>1)::numeric
       FROM jsonb_each(coalesce(inv.metadata->'usage_rows', '{}')) r
      WHERE u.id = r.key::uuid;
-    INSERT INTO @extschema@.event_outbox (event_type, customer_id, aggregate_type, aggregate_id, payload, dedupe_key)
-    VALUES ('invoice.voided', inv.customer_id, 'invoice', invoice::text,
-            jsonb_build_object('invoice_id', invoice, 'invoice_number', inv.invoice_number, 'reason', reason),
-            'invoice.voided:' || invoice);
+    PERFORM @extschema@.emit_event('invoice.voided', inv.customer_id, 'invoice', invoice::text,
+                                   jsonb_build_object('invoice_id', invoice, 'invoice_number', inv.invoice_number,
+                                                      'reason', reason),
+                                   'invoice.voided:' || invoice);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.void_invoice(uuid, text) IS
@@ -2701,32 +2692,11 @@ DECLARE
     np record;
     inv uuid;
 BEGIN
-    IF s.status = 'trial' AND s.current_period_end <= cutoff THEN
-        IF s.cancel_at_period_end OR NOT s.auto_renew THEN
-            UPDATE @extschema@.subscriptions x
-               SET status = CASE WHEN s.cancel_at_period_end THEN 'cancelled' ELSE 'expired' END,
-                   ended_at = s.current_period_end, cancelled_at = coalesce(x.cancelled_at, s.current_period_end)
-             WHERE x.id = s.id;
-            inv := @extschema@.bill_subscription(s.id, s.current_period_start, s.current_period_end, false,
-                                                 s.current_period_start, s.current_period_end, s.current_period_end,
-                                                 'final', (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date);
-            PERFORM @extschema@.emit_event(CASE WHEN s.cancel_at_period_end THEN 'subscription.cancelled' ELSE 'subscription.expired' END,
-                                           s.customer_id, 'subscription', s.id::text,
-                                           pg_catalog.jsonb_build_object('subscription_id', s.id, 'ended_at', s.current_period_end,
-                                                                         'invoice_id', inv),
-                                           'subscription.ended:' || s.id);
-            action := CASE WHEN s.cancel_at_period_end THEN 'cancelled' ELSE 'expired' END;
-            invoice := inv;
-            RETURN;
-        END IF;
-        invoice := @extschema@.start_paid_period(s.id, (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date, 'trial_ended');
-        action := 'trial_converted';
-        RETURN;
-    END IF;
-    IF s.status <> 'active' OR s.current_period_end > cutoff THEN
+    IF s.status NOT IN ('trial', 'active') OR s.current_period_end > cutoff THEN
         RETURN;
     END IF;
     pe := (s.current_period_end AT TIME ZONE 'Asia/Kolkata')::date;
+    -- Cancelled at the period end, or not renewing: it ends, with a final invoice of what is unbilled.
     IF s.cancel_at_period_end OR NOT s.auto_renew THEN
         UPDATE @extschema@.subscriptions x
            SET status = CASE WHEN s.cancel_at_period_end THEN 'cancelled' ELSE 'expired' END,
@@ -2741,6 +2711,12 @@ BEGIN
                                        'subscription.ended:' || s.id);
         action := CASE WHEN s.cancel_at_period_end THEN 'cancelled' ELSE 'expired' END;
         invoice := inv;
+        RETURN;
+    END IF;
+    -- A trial becomes active: its first paid period starts when the trial ends.
+    IF s.status = 'trial' THEN
+        invoice := @extschema@.start_paid_period(s.id, pe, 'trial_ended');
+        action := 'trial_converted';
         RETURN;
     END IF;
     -- A downgrade waiting for the period end takes effect now, at the new plan's price.
