@@ -5,7 +5,7 @@
 #   make test   deps, build, every test suite; prints "N passed, M failed"
 #   make psql   psql on the private cluster (reads SQL from stdin when it is not a terminal)
 #   make bench  benchmarks (results belong in BENCHMARKS.md); make bench-rating: the rating ones,
-#               make bench-billing: the billing cycle
+#               make bench-billing: the billing cycle, make bench-api: the sidecar under wrk
 #   make deps   install the Debian packages the project needs (idempotent, fast when present)
 #
 # The extension (balatrix.so) is built here by PGXS from extension/core and extension/pg; CMake
@@ -64,7 +64,7 @@ $(OBJS): | deps
 BUILD_DIR ?= build
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: deps cmake-build sidecar build run stop psql test bench bench-rating bench-billing format cluster-start cluster-stop cluster-destroy
+.PHONY: deps cmake-build sidecar build run stop psql test bench bench-rating bench-billing bench-api format cluster-start cluster-stop cluster-destroy
 
 deps:
 	@scripts/deps.sh
@@ -102,6 +102,10 @@ bench-rating: build
 # Billing cycle benchmark only (bench/billing_*.sh).
 bench-billing: build
 	@scripts/bench.sh billing_
+
+# The REST sidecar under load (bench/api.sh): wrk on loopback against /health and an authenticated route.
+bench-api: build
+	@scripts/bench.sh api
 
 cluster-start:
 	@scripts/pg.sh start

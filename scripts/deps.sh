@@ -15,8 +15,9 @@ PACKAGES=(
 	libsodium-dev liboath-dev
 	# tests: GoogleTest, pgTAP and pg_prove, curl for the end-to-end scripts
 	libgtest-dev libgmock-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl curl
-	# benchmarks: the prefix extension (a GiST baseline of bench/rating_lookup.sh)
-	postgresql-15-prefix
+	# benchmarks: the prefix extension (a GiST baseline of bench/rating_lookup.sh); wrk, the HTTP load
+	# generator of bench/api.sh
+	postgresql-15-prefix wrk
 )
 
 missing=()

@@ -19,6 +19,8 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "common/hmac.h"
+#include "common/sha2.h"
 #include "utils/uuid.h"
 }
 
@@ -115,4 +117,29 @@ BALATRIX_PG_FUNCTION(balatrix_actor_customer_id)
 	pg_uuid_t *out = static_cast<pg_uuid_t *>(palloc(sizeof(pg_uuid_t)));
 	*out = actor.customer_id;
 	PG_RETURN_UUID_P(out);
+}
+
+// hmac_sha256(key bytea, message bytea) -> bytea: HMAC-SHA-256 (RFC 2104) through PostgreSQL's own
+// pg_hmac (OpenSSL when the server is built with it), as SCRAM authentication uses. set_identity
+// verifies every API request's token with it.
+BALATRIX_PG_FUNCTION(balatrix_hmac_sha256)
+{
+	bytea *key = PG_GETARG_BYTEA_PP(0);
+	bytea *message = PG_GETARG_BYTEA_PP(1);
+	pg_hmac_ctx *ctx = pg_hmac_create(PG_SHA256);
+	if (ctx == nullptr)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	uint8 digest[PG_SHA256_DIGEST_LENGTH];
+	if (pg_hmac_init(ctx, reinterpret_cast<const uint8 *>(VARDATA_ANY(key)), VARSIZE_ANY_EXHDR(key)) < 0 ||
+	    pg_hmac_update(ctx, reinterpret_cast<const uint8 *>(VARDATA_ANY(message)), VARSIZE_ANY_EXHDR(message)) < 0 ||
+	    pg_hmac_final(ctx, digest, sizeof digest) < 0) {
+		const char *why = pstrdup(pg_hmac_error(ctx));
+		pg_hmac_free(ctx);
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("HMAC-SHA-256 failed: %s", why)));
+	}
+	pg_hmac_free(ctx);
+	bytea *out = static_cast<bytea *>(palloc(VARHDRSZ + sizeof digest));
+	SET_VARSIZE(out, VARHDRSZ + sizeof digest);
+	memcpy(VARDATA(out), digest, sizeof digest);
+	PG_RETURN_BYTEA_P(out);
 }

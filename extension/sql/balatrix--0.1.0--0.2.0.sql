@@ -4203,27 +4203,11 @@ COMMENT ON FUNCTION @extschema@.actor_customer_id() IS
     'The customer record of the actor of this transaction (for the customer role), or NULL.';
 
 CREATE FUNCTION @extschema@.hmac_sha256(key bytea, message bytea) RETURNS bytea
-    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-    AS $$
-DECLARE
-    k bytea := CASE WHEN length(key) > 64 THEN sha256(key) ELSE key END;
-    inner_pad bytea;
-    outer_pad bytea;
-    i integer;
-BEGIN
-    k := k || decode(repeat('00', 64 - length(k)), 'hex');
-    inner_pad := k;
-    outer_pad := k;
-    FOR i IN 0..63 LOOP
-        inner_pad := set_byte(inner_pad, i, get_byte(k, i) # 54);   -- 0x36
-        outer_pad := set_byte(outer_pad, i, get_byte(k, i) # 92);   -- 0x5c
-    END LOOP;
-    RETURN sha256(outer_pad || sha256(inner_pad || message));
-END
-$$;
+    AS 'MODULE_PATHNAME', 'balatrix_hmac_sha256'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.hmac_sha256(bytea, bytea) IS
-    'HMAC-SHA-256 (RFC 2104) of message under key, from PostgreSQL''s sha256(); RFC 4231 test vectors in the tests.';
+    'HMAC-SHA-256 (RFC 2104) of message under key (PostgreSQL''s own pg_hmac, as SCRAM uses); RFC 4231 test vectors in the tests.';
 
 CREATE FUNCTION @extschema@.base64url_decode(encoded text) RETURNS bytea
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -4446,3 +4430,1940 @@ GRANT SELECT ON
     @extschema@.cdr, @extschema@.ledger, @extschema@.invoices, @extschema@.invoice_lines, @extschema@.payment_methods,
     @extschema@.payments, @extschema@.refunds, @extschema@.event_outbox, @extschema@.notifications, @extschema@.audit_log
     TO balatrix_api;
+
+ALTER TABLE @extschema@.users ADD COLUMN mfa_last_step bigint;
+COMMENT ON COLUMN @extschema@.users.mfa_last_step IS 'The TOTP time step of the last code accepted (no code is accepted twice).';
+
+-- ============================================================================================
+-- The API's authentication, audit and rate limits
+-- ============================================================================================
+-- balatrix_api cannot read users, refresh_tokens or user_tokens. What the sidecar's auth routes need
+-- of them goes through the SECURITY DEFINER functions below, each doing one step of a flow and
+-- writing its audit row. The sidecar hashes passwords (argon2id) and makes the random tokens; the
+-- database stores only hashes of refresh, reset and verification tokens (SHA-256 of the token text).
+-- Functions acting on "the caller" (logout, sessions, password change, MFA, me) take the user from
+-- the actor set by set_identity, never from an argument.
+
+CREATE UNLOGGED TABLE @extschema@.rate_limit_hits (
+    key          text PRIMARY KEY CONSTRAINT rate_limit_hits_key_length CHECK (octet_length(key) <= 400),
+    window_start timestamptz NOT NULL,
+    hits         bigint NOT NULL CONSTRAINT rate_limit_hits_positive CHECK (hits > 0)
+);
+COMMENT ON TABLE @extschema@.rate_limit_hits IS
+    'Fixed-window request counters of the API''s rate limits (balatrix.rate_limit_hit), shared by every sidecar. '
+    'Unlogged: a crash forgets the windows, which only lifts limits early. Not dumped.';
+
+CREATE FUNCTION @extschema@.rate_limit_hit(key text, window_seconds bigint, max_hits bigint) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    now_ts constant timestamptz := clock_timestamp();
+    span interval;
+    started timestamptz;
+    n bigint;
+BEGIN
+    IF key IS NULL OR key = '' OR octet_length(key) > 400 OR window_seconds IS NULL OR window_seconds < 1
+       OR window_seconds > 86400 OR max_hits IS NULL OR max_hits < 1 THEN
+        RAISE EXCEPTION 'rate_limit_hit: invalid key, window or limit' USING ERRCODE = '22023';
+    END IF;
+    span := make_interval(secs => window_seconds);
+    INSERT INTO @extschema@.rate_limit_hits AS h (key, window_start, hits) VALUES (key, now_ts, 1)
+    ON CONFLICT ON CONSTRAINT rate_limit_hits_pkey DO UPDATE
+       SET hits = CASE WHEN h.window_start + span <= now_ts THEN 1 ELSE h.hits + 1 END,
+           window_start = CASE WHEN h.window_start + span <= now_ts THEN now_ts ELSE h.window_start END
+    RETURNING h.window_start, h.hits INTO started, n;
+    IF n <= max_hits THEN
+        RETURN 0;
+    END IF;
+    RETURN greatest(1, ceil(extract(epoch FROM started + span - now_ts)))::bigint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rate_limit_hit(text, bigint, bigint) IS
+    'Counts one request under key in its fixed window of window_seconds; returns 0 while at most max_hits '
+    'requests fell in the window, else the seconds until the window ends (the Retry-After of a 429).';
+
+CREATE FUNCTION @extschema@.write_audit(action text, entity_type text, entity_id text, customer uuid, changes jsonb,
+                                        metadata jsonb DEFAULT '{}')
+    RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ip text := nullif(current_setting('balatrix_request.ip', true), '');
+    written bigint;
+BEGIN
+    IF action IS NULL OR btrim(action) = '' OR octet_length(action) > 200 THEN
+        RAISE EXCEPTION 'write_audit: an action is required' USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO @extschema@.audit_log (actor_user_id, actor_role, actor_ip, user_agent, request_id, action, entity_type,
+                                       entity_id, customer_id, changes, metadata)
+    VALUES (@extschema@.actor_user_id(), @extschema@.actor_role(),
+            CASE WHEN ip ~ '^[0-9A-Fa-f:.]+$' THEN ip::inet END,
+            left(nullif(current_setting('balatrix_request.user_agent', true), ''), 512),
+            left(nullif(current_setting('balatrix_request.id', true), ''), 128),
+            action, entity_type, left(entity_id, 200), customer, changes, coalesce(metadata, '{}'))
+    RETURNING id INTO written;
+    RETURN written;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.write_audit(text, text, text, uuid, jsonb, jsonb) IS
+    'Appends an audit_log row for the current actor (balatrix.set_identity), with the request id, client address '
+    'and user agent the sidecar put in the transaction settings balatrix_request.id / .ip / .user_agent.';
+
+-- Internal: an audit row for an authentication event, whose user is an argument (not yet the actor).
+CREATE FUNCTION @extschema@.audit_auth(action text, user_id uuid, metadata jsonb DEFAULT '{}') RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    ip text := nullif(current_setting('balatrix_request.ip', true), '');
+BEGIN
+    INSERT INTO @extschema@.audit_log (actor_user_id, actor_role, actor_ip, user_agent, request_id, action, entity_type,
+                                       entity_id, customer_id, metadata)
+    SELECT user_id, u.role, CASE WHEN ip ~ '^[0-9A-Fa-f:.]+$' THEN ip::inet END,
+           left(nullif(current_setting('balatrix_request.user_agent', true), ''), 512),
+           left(nullif(current_setting('balatrix_request.id', true), ''), 128),
+           action, 'user', user_id::text, (SELECT c.id FROM @extschema@.customers c WHERE c.user_id = audit_auth.user_id),
+           coalesce(metadata, '{}')
+      FROM (SELECT 1) one
+      LEFT JOIN @extschema@.users u ON u.id = audit_auth.user_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.audit_auth(text, uuid, jsonb) IS
+    'Internal: audit_log row of an authentication event (auth.*) of user_id (NULL for an unknown e-mail).';
+
+-- Internal: the caller, or 28000.
+CREATE FUNCTION @extschema@.auth_actor() RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    u uuid := @extschema@.actor_user_id();
+BEGIN
+    IF u IS NULL THEN
+        RAISE EXCEPTION 'no authenticated caller: call balatrix.set_identity first' USING ERRCODE = '28000';
+    END IF;
+    RETURN u;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_actor() IS 'Internal: the actor''s user id, or 28000 without one.';
+
+CREATE FUNCTION @extschema@.auth_register(email text, password_hash text, first_name text, last_name text, phone text,
+                                          company_name text DEFAULT NULL)
+    RETURNS TABLE (user_id uuid, customer_id uuid, account_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    new_user uuid;
+    new_customer uuid;
+    new_number text;
+    new_account uuid;
+BEGIN
+    IF password_hash IS NULL OR password_hash !~ '^\$argon2id\$' THEN
+        RAISE EXCEPTION 'auth_register: the password must arrive as an argon2id hash' USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.users u WHERE lower(u.email) = lower(auth_register.email)) THEN
+        RAISE EXCEPTION 'an account with this e-mail address already exists' USING ERRCODE = '23505';
+    END IF;
+    -- The role is always customer: staff are created by admins (balatrix.api_create_staff_user).
+    INSERT INTO @extschema@.users (email, password_hash, first_name, last_name, phone, role, password_changed_at)
+    VALUES (auth_register.email, auth_register.password_hash, auth_register.first_name, auth_register.last_name,
+            auth_register.phone, 'customer', now())
+    RETURNING id INTO new_user;
+    -- pending until the billing profile (State, address) is completed: the place of supply needs it.
+    INSERT INTO @extschema@.customers (user_id, name, company_name, business_type, email, phone, status)
+    VALUES (new_user, coalesce(nullif(btrim(auth_register.company_name), ''),
+                               btrim(coalesce(auth_register.first_name, '') || ' ' || coalesce(auth_register.last_name, ''))),
+            nullif(btrim(auth_register.company_name), ''),
+            CASE WHEN nullif(btrim(auth_register.company_name), '') IS NULL THEN 'individual' ELSE 'small_business' END,
+            auth_register.email, auth_register.phone, 'pending')
+    RETURNING id, customer_number INTO new_customer, new_number;
+    INSERT INTO @extschema@.accounts (customer_id, account_number, account_type)
+    VALUES (new_customer, new_number || '-1', 'prepaid')
+    RETURNING id INTO new_account;
+    PERFORM @extschema@.audit_auth('auth.register', new_user, jsonb_build_object('customer_id', new_customer));
+    RETURN QUERY SELECT new_user, new_customer, new_account;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_register(text, text, text, text, text, text) IS
+    'Self-service registration: a customer user (never another role), its customer and a prepaid account. '
+    'password_hash is the sidecar''s argon2id hash. 23505 when the e-mail is taken (case-insensitively).';
+
+CREATE FUNCTION @extschema@.auth_login_lookup(email text)
+    RETURNS TABLE (user_id uuid, password_hash text, role text, is_active boolean, locked_until timestamptz,
+                   mfa_enabled boolean, mfa_secret text, mfa_last_step bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT u.id, u.password_hash, u.role, u.is_active, u.locked_until, u.mfa_enabled,
+           CASE WHEN u.mfa_enabled THEN u.mfa_secret END, u.mfa_last_step
+      FROM @extschema@.users u
+     WHERE lower(u.email) = lower(auth_login_lookup.email)
+$$;
+COMMENT ON FUNCTION @extschema@.auth_login_lookup(text) IS
+    'Login, step 1: the user with this e-mail (case-insensitive): its password hash (the sidecar verifies it), '
+    'role, state, lock and MFA secret. No row for an unknown e-mail.';
+
+CREATE FUNCTION @extschema@.auth_login_failed(user_id uuid, email text, reason text, max_attempts integer DEFAULT 5,
+                                              lockout_seconds integer DEFAULT 900)
+    RETURNS TABLE (attempts_left integer, locked_until timestamptz)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    n integer;
+    lock_end timestamptz;
+BEGIN
+    IF user_id IS NULL THEN
+        PERFORM @extschema@.audit_auth('auth.login_failed', NULL,
+                                       jsonb_build_object('reason', reason, 'email', left(email, 254)));
+        RETURN QUERY SELECT NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    -- Counted even while locked or inactive: the counter is the account's, not the session's.
+    UPDATE @extschema@.users u
+       SET failed_login_attempts = CASE WHEN u.failed_login_attempts + 1 >= max_attempts THEN 0
+                                        ELSE u.failed_login_attempts + 1 END,
+           locked_until = CASE WHEN u.failed_login_attempts + 1 >= max_attempts
+                               THEN now() + make_interval(secs => lockout_seconds) ELSE u.locked_until END
+     WHERE u.id = auth_login_failed.user_id
+    RETURNING u.failed_login_attempts, u.locked_until INTO n, lock_end;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT NULL::integer, NULL::timestamptz;
+        RETURN;
+    END IF;
+    PERFORM @extschema@.audit_auth('auth.login_failed', auth_login_failed.user_id, jsonb_build_object('reason', reason));
+    IF n = 0 THEN
+        PERFORM @extschema@.audit_auth('auth.locked', auth_login_failed.user_id,
+                                       jsonb_build_object('locked_until', lock_end));
+        RETURN QUERY SELECT 0, lock_end;
+    ELSE
+        RETURN QUERY SELECT max_attempts - n, NULL::timestamptz;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_login_failed(uuid, text, text, integer, integer) IS
+    'Login, a failed attempt: counts it; the max_attempts-th (5) locks the account for lockout_seconds (15 min). '
+    'Returns the attempts left, or 0 and the lock''s end. Audited (auth.login_failed, auth.locked).';
+
+CREATE FUNCTION @extschema@.auth_login_succeeded(user_id uuid, refresh_token_hash bytea, lifetime_seconds integer,
+                                                 mfa_step bigint DEFAULT NULL, user_agent text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    u record;
+    family uuid := gen_random_uuid();
+    ip text := nullif(current_setting('balatrix_request.ip', true), '');
+BEGIN
+    SELECT * INTO u FROM @extschema@.users x WHERE x.id = auth_login_succeeded.user_id FOR UPDATE;
+    IF NOT FOUND OR NOT u.is_active OR (u.locked_until IS NOT NULL AND u.locked_until > now()) THEN
+        RAISE EXCEPTION 'the account cannot log in' USING ERRCODE = '28000';
+    END IF;
+    IF mfa_step IS NOT NULL AND u.mfa_last_step IS NOT NULL AND mfa_step <= u.mfa_last_step THEN
+        RAISE EXCEPTION 'this MFA code was already used' USING ERRCODE = '28000';
+    END IF;
+    UPDATE @extschema@.users x
+       SET failed_login_attempts = 0, locked_until = NULL, last_login_at = now(),
+           last_login_ip = CASE WHEN ip ~ '^[0-9A-Fa-f:.]+$' THEN ip::inet END,
+           mfa_last_step = coalesce(mfa_step, x.mfa_last_step)
+     WHERE x.id = auth_login_succeeded.user_id;
+    INSERT INTO @extschema@.refresh_tokens (user_id, family_id, token_hash, expires_at, ip_address, user_agent)
+    VALUES (auth_login_succeeded.user_id, family, refresh_token_hash, now() + make_interval(secs => lifetime_seconds),
+            CASE WHEN ip ~ '^[0-9A-Fa-f:.]+$' THEN ip::inet END,
+            left(coalesce(auth_login_succeeded.user_agent, nullif(current_setting('balatrix_request.user_agent', true), '')), 512));
+    PERFORM @extschema@.audit_auth('auth.login', auth_login_succeeded.user_id,
+                                   jsonb_build_object('session_id', family, 'mfa', mfa_step IS NOT NULL));
+    RETURN family;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_login_succeeded(uuid, bytea, integer, bigint, text) IS
+    'Login, success (password and MFA checked by the sidecar): clears the failure count, records the login, '
+    'and starts a session: a refresh token (SHA-256 hash) in a new family, whose id is returned (the access '
+    'tokens'' sid). mfa_step: the TOTP time step used, refused when not after the last one (no replay).';
+
+CREATE FUNCTION @extschema@.auth_refresh(token_hash bytea, new_token_hash bytea, lifetime_seconds integer)
+    RETURNS TABLE (outcome text, user_id uuid, role text, session_id uuid)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t record;
+    u record;
+    new_id uuid;
+    ip text := nullif(current_setting('balatrix_request.ip', true), '');
+BEGIN
+    SELECT * INTO t FROM @extschema@.refresh_tokens r WHERE r.token_hash = auth_refresh.token_hash FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'invalid'::text, NULL::uuid, NULL::text, NULL::uuid;
+        RETURN;
+    END IF;
+    IF t.revoked_at IS NOT NULL THEN
+        IF t.revoked_reason = 'rotated' THEN
+            -- A rotated token presented again: it was stolen or replayed. End the whole session.
+            UPDATE @extschema@.refresh_tokens r SET revoked_at = now(), revoked_reason = 'reuse_detected'
+             WHERE r.family_id = t.family_id AND r.revoked_at IS NULL;
+            PERFORM @extschema@.audit_auth('auth.refresh_reuse', t.user_id, jsonb_build_object('session_id', t.family_id));
+            RETURN QUERY SELECT 'reused'::text, t.user_id, NULL::text, t.family_id;
+        ELSE
+            RETURN QUERY SELECT 'revoked'::text, t.user_id, NULL::text, t.family_id;
+        END IF;
+        RETURN;
+    END IF;
+    IF t.expires_at <= now() THEN
+        RETURN QUERY SELECT 'expired'::text, t.user_id, NULL::text, t.family_id;
+        RETURN;
+    END IF;
+    SELECT * INTO u FROM @extschema@.users x WHERE x.id = t.user_id;
+    IF NOT u.is_active THEN
+        RETURN QUERY SELECT 'inactive'::text, t.user_id, NULL::text, t.family_id;
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.refresh_tokens (user_id, family_id, token_hash, expires_at, ip_address, user_agent)
+    VALUES (t.user_id, t.family_id, new_token_hash, now() + make_interval(secs => lifetime_seconds),
+            CASE WHEN ip ~ '^[0-9A-Fa-f:.]+$' THEN ip::inet END,
+            left(nullif(current_setting('balatrix_request.user_agent', true), ''), 512))
+    RETURNING id INTO new_id;
+    UPDATE @extschema@.refresh_tokens r SET revoked_at = now(), revoked_reason = 'rotated', replaced_by = new_id
+     WHERE r.id = t.id;
+    RETURN QUERY SELECT 'ok'::text, t.user_id, u.role, t.family_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_refresh(bytea, bytea, integer) IS
+    'Rotates a refresh token: outcome ok (the old token is revoked as rotated and replaced by new_token_hash in '
+    'the same family), invalid (unknown), expired, inactive (user deactivated), revoked (logged out), or reused: '
+    'a rotated token presented again revokes its whole family (reuse detection, audited auth.refresh_reuse).';
+
+CREATE FUNCTION @extschema@.auth_logout(session_id uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    me constant uuid := @extschema@.auth_actor();
+    n integer;
+BEGIN
+    UPDATE @extschema@.refresh_tokens r SET revoked_at = now(), revoked_reason = 'logout'
+     WHERE r.family_id = auth_logout.session_id AND r.user_id = me AND r.revoked_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM @extschema@.audit_auth('auth.logout', me, jsonb_build_object('session_id', session_id));
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_logout(uuid) IS
+    'Ends one session (refresh-token family) of the caller; its access tokens stop working at once (set_identity '
+    'checks the session). Returns the tokens revoked (0: not the caller''s, or already ended).';
+
+CREATE FUNCTION @extschema@.auth_logout_all() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    me constant uuid := @extschema@.auth_actor();
+    n integer;
+BEGIN
+    UPDATE @extschema@.refresh_tokens r SET revoked_at = now(), revoked_reason = 'logout_all'
+     WHERE r.user_id = me AND r.revoked_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM @extschema@.audit_auth('auth.logout_all', me, jsonb_build_object('revoked', n));
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_logout_all() IS 'Ends every session of the caller.';
+
+CREATE FUNCTION @extschema@.auth_sessions()
+    RETURNS TABLE (id uuid, created_at timestamptz, last_used_at timestamptz, expires_at timestamptz,
+                   ip_address inet, user_agent text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT r.family_id, min(r.issued_at), max(r.issued_at),
+           max(r.expires_at) FILTER (WHERE r.revoked_at IS NULL),
+           (array_agg(r.ip_address ORDER BY r.issued_at DESC))[1],
+           (array_agg(r.user_agent ORDER BY r.issued_at DESC))[1]
+      FROM @extschema@.refresh_tokens r
+     WHERE r.user_id = @extschema@.auth_actor()
+     GROUP BY r.family_id
+    HAVING bool_or(r.revoked_at IS NULL AND r.expires_at > now())
+     ORDER BY max(r.issued_at) DESC
+$$;
+COMMENT ON FUNCTION @extschema@.auth_sessions() IS
+    'The caller''s live sessions: one row per refresh-token family with a live token (started, last refreshed, '
+    'expiry, last address and user agent).';
+
+CREATE FUNCTION @extschema@.auth_me() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT jsonb_build_object(
+               'id', u.id, 'email', u.email, 'first_name', u.first_name, 'last_name', u.last_name, 'phone', u.phone,
+               'role', u.role, 'is_active', u.is_active, 'email_verified', u.email_verified_at IS NOT NULL,
+               'email_verified_at', u.email_verified_at, 'mfa_enabled', u.mfa_enabled,
+               'last_login_at', u.last_login_at, 'created_at', u.created_at,
+               'customer', (SELECT jsonb_build_object('id', c.id, 'customer_number', c.customer_number, 'name', c.name,
+                                                      'company_name', c.company_name, 'status', c.status,
+                                                      'gstin', c.gstin)
+                              FROM @extschema@.customers c WHERE c.user_id = u.id))
+      FROM @extschema@.users u
+     WHERE u.id = @extschema@.auth_actor()
+$$;
+COMMENT ON FUNCTION @extschema@.auth_me() IS 'The caller''s profile (no secrets) with its customer record.';
+
+CREATE FUNCTION @extschema@.auth_password_hash() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT u.password_hash FROM @extschema@.users u WHERE u.id = @extschema@.auth_actor() $$;
+COMMENT ON FUNCTION @extschema@.auth_password_hash() IS
+    'The caller''s password hash, for the sidecar to re-check the current password (change password, MFA disable).';
+
+CREATE FUNCTION @extschema@.auth_change_password(new_password_hash text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    me constant uuid := @extschema@.auth_actor();
+BEGIN
+    IF new_password_hash IS NULL OR new_password_hash !~ '^\$argon2id\$' THEN
+        RAISE EXCEPTION 'auth_change_password: the password must arrive as an argon2id hash' USING ERRCODE = '22023';
+    END IF;
+    UPDATE @extschema@.users u SET password_hash = new_password_hash, password_changed_at = now() WHERE u.id = me;
+    UPDATE @extschema@.refresh_tokens r SET revoked_at = now(), revoked_reason = 'password_changed'
+     WHERE r.user_id = me AND r.revoked_at IS NULL;
+    PERFORM @extschema@.audit_auth('auth.password_changed', me);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_change_password(text) IS
+    'Sets the caller''s password (argon2id hash) and ends every session of theirs, the current one included.';
+
+CREATE FUNCTION @extschema@.auth_request_token(email text, purpose text, token_hash bytea, token text,
+                                               lifetime_seconds integer)
+    RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    u record;
+    kind text;
+BEGIN
+    IF purpose NOT IN ('password_reset', 'email_verification') THEN
+        RAISE EXCEPTION 'auth_request_token: unknown purpose %', purpose USING ERRCODE = '22023';
+    END IF;
+    SELECT x.id, x.email, x.first_name, x.is_active, x.email_verified_at INTO u
+      FROM @extschema@.users x WHERE lower(x.email) = lower(auth_request_token.email);
+    IF NOT FOUND OR NOT u.is_active OR (purpose = 'email_verification' AND u.email_verified_at IS NOT NULL) THEN
+        PERFORM @extschema@.audit_auth('auth.' || purpose || '_requested', u.id,
+                                       jsonb_build_object('sent', false, 'email', left(auth_request_token.email, 254)));
+        RETURN false;
+    END IF;
+    -- One live token per purpose: a new request voids the previous one.
+    UPDATE @extschema@.user_tokens t SET used_at = now()
+     WHERE t.user_id = u.id AND t.purpose = auth_request_token.purpose AND t.used_at IS NULL;
+    INSERT INTO @extschema@.user_tokens (user_id, purpose, token_hash, expires_at)
+    VALUES (u.id, purpose, token_hash, now() + make_interval(secs => lifetime_seconds));
+    kind := CASE purpose WHEN 'password_reset' THEN 'user.password_reset_requested' ELSE 'user.email_verification_requested' END;
+    -- The token itself travels in the event: the notifier mails it. The outbox is readable by the owner
+    -- and staff only, the token is single-use and expires with lifetime_seconds.
+    PERFORM @extschema@.emit_event(kind, (SELECT c.id FROM @extschema@.customers c WHERE c.user_id = u.id), 'user', u.id::text,
+                                   jsonb_build_object('user_id', u.id, 'email', u.email, 'first_name', u.first_name,
+                                                      'token', token,
+                                                      'expires_at', now() + make_interval(secs => lifetime_seconds)),
+                                   NULL);
+    PERFORM @extschema@.audit_auth('auth.' || purpose || '_requested', u.id, jsonb_build_object('sent', true));
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_request_token(text, text, bytea, text, integer) IS
+    'Forgot password / e-mail verification: for an active user with this e-mail, a single-use token (stored as '
+    'its SHA-256) with an expiry, and an outbox event that mails it. False (and nothing sent) for an unknown '
+    'e-mail: the API answers the same either way.';
+
+CREATE FUNCTION @extschema@.auth_reset_password(token_hash bytea, new_password_hash text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t record;
+BEGIN
+    IF new_password_hash IS NULL OR new_password_hash !~ '^\$argon2id\$' THEN
+        RAISE EXCEPTION 'auth_reset_password: the password must arrive as an argon2id hash' USING ERRCODE = '22023';
+    END IF;
+    UPDATE @extschema@.user_tokens x SET used_at = now()
+     WHERE x.token_hash = auth_reset_password.token_hash AND x.purpose = 'password_reset' AND x.used_at IS NULL
+       AND x.expires_at > now()
+    RETURNING x.user_id INTO t;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    UPDATE @extschema@.users u
+       SET password_hash = new_password_hash, password_changed_at = now(), failed_login_attempts = 0, locked_until = NULL
+     WHERE u.id = t.user_id;
+    UPDATE @extschema@.refresh_tokens r SET revoked_at = now(), revoked_reason = 'password_reset'
+     WHERE r.user_id = t.user_id AND r.revoked_at IS NULL;
+    PERFORM @extschema@.audit_auth('auth.password_reset', t.user_id);
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_reset_password(bytea, text) IS
+    'Consumes a password-reset token (single use, unexpired): sets the password, lifts a lockout, ends every '
+    'session. False for an unknown, used or expired token.';
+
+CREATE FUNCTION @extschema@.auth_verify_email(token_hash bytea) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    t record;
+BEGIN
+    UPDATE @extschema@.user_tokens x SET used_at = now()
+     WHERE x.token_hash = auth_verify_email.token_hash AND x.purpose = 'email_verification' AND x.used_at IS NULL
+       AND x.expires_at > now()
+    RETURNING x.user_id INTO t;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    UPDATE @extschema@.users u SET email_verified_at = coalesce(u.email_verified_at, now()) WHERE u.id = t.user_id;
+    PERFORM @extschema@.audit_auth('auth.email_verified', t.user_id);
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_verify_email(bytea) IS
+    'Consumes an e-mail-verification token (single use, unexpired) and marks the address verified.';
+
+CREATE FUNCTION @extschema@.auth_mfa_state(OUT email text, OUT mfa_enabled boolean, OUT mfa_secret text,
+                                           OUT mfa_last_step bigint)
+    RETURNS record
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT u.email, u.mfa_enabled, u.mfa_secret, u.mfa_last_step FROM @extschema@.users u WHERE u.id = @extschema@.auth_actor()
+$$;
+COMMENT ON FUNCTION @extschema@.auth_mfa_state() IS
+    'The caller''s MFA state: enabled, the secret (base32; also while a setup awaits its first code), last step used.';
+
+CREATE FUNCTION @extschema@.auth_mfa_setup(secret text, backup_code_hashes text[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    me constant uuid := @extschema@.auth_actor();
+BEGIN
+    IF secret IS NULL OR secret !~ '^[A-Z2-7]{16,128}$' OR backup_code_hashes IS NULL
+       OR cardinality(backup_code_hashes) NOT BETWEEN 1 AND 20 THEN
+        RAISE EXCEPTION 'auth_mfa_setup: a base32 secret and 1 to 20 backup code hashes are required' USING ERRCODE = '22023';
+    END IF;
+    IF (SELECT u.mfa_enabled FROM @extschema@.users u WHERE u.id = me) THEN
+        RAISE EXCEPTION 'MFA is already enabled; disable it first' USING ERRCODE = '55000';
+    END IF;
+    UPDATE @extschema@.users u SET mfa_secret = secret, mfa_backup_code_hashes = backup_code_hashes, mfa_last_step = NULL
+     WHERE u.id = me;
+    PERFORM @extschema@.audit_auth('auth.mfa_setup', me);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_mfa_setup(text, text[]) IS
+    'Starts MFA setup for the caller: stores the TOTP secret and the backup codes'' hashes; MFA is enabled only '
+    'when a first code is verified (auth_mfa_enable). 55000 while MFA is enabled.';
+
+CREATE FUNCTION @extschema@.auth_mfa_enable(step bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    me constant uuid := @extschema@.auth_actor();
+BEGIN
+    UPDATE @extschema@.users u SET mfa_enabled = true, mfa_last_step = step
+     WHERE u.id = me AND u.mfa_secret IS NOT NULL AND NOT u.mfa_enabled;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no MFA setup is waiting for a code' USING ERRCODE = '55000';
+    END IF;
+    PERFORM @extschema@.audit_auth('auth.mfa_enabled', me);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_mfa_enable(bigint) IS
+    'Enables MFA for the caller after the sidecar verified a first TOTP code of the pending secret (its step).';
+
+CREATE FUNCTION @extschema@.auth_mfa_disable() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    me constant uuid := @extschema@.auth_actor();
+BEGIN
+    UPDATE @extschema@.users u SET mfa_enabled = false, mfa_secret = NULL, mfa_backup_code_hashes = '{}', mfa_last_step = NULL
+     WHERE u.id = me;
+    PERFORM @extschema@.audit_auth('auth.mfa_disabled', me);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_mfa_disable() IS 'Disables MFA for the caller (the sidecar checked the password).';
+
+CREATE FUNCTION @extschema@.auth_use_backup_code(user_id uuid, code_hash text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    UPDATE @extschema@.users u SET mfa_backup_code_hashes = array_remove(u.mfa_backup_code_hashes, code_hash)
+     WHERE u.id = auth_use_backup_code.user_id AND u.mfa_enabled AND code_hash = ANY (u.mfa_backup_code_hashes);
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM @extschema@.audit_auth('auth.mfa_backup_code_used', user_id);
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.auth_use_backup_code(uuid, text) IS
+    'Login with a backup code instead of a TOTP code: consumes the code (single use); false when it is not one.';
+
+CREATE FUNCTION @extschema@.api_create_user(email text, password_hash text, role text, first_name text, last_name text,
+                                            phone text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    caller text := @extschema@.actor_role();
+    new_user uuid;
+BEGIN
+    IF caller IS NULL OR caller NOT IN ('super_admin', 'admin') THEN
+        RAISE EXCEPTION 'only admins create users' USING ERRCODE = '42501';
+    END IF;
+    -- Only a super_admin makes admins or super_admins.
+    IF role IN ('super_admin', 'admin') AND caller <> 'super_admin' THEN
+        RAISE EXCEPTION 'only a super_admin creates admins' USING ERRCODE = '42501';
+    END IF;
+    IF password_hash IS NULL OR password_hash !~ '^\$argon2id\$' THEN
+        RAISE EXCEPTION 'api_create_user: the password must arrive as an argon2id hash' USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.users u WHERE lower(u.email) = lower(api_create_user.email)) THEN
+        RAISE EXCEPTION 'an account with this e-mail address already exists' USING ERRCODE = '23505';
+    END IF;
+    INSERT INTO @extschema@.users (email, password_hash, role, first_name, last_name, phone, password_changed_at)
+    VALUES (email, password_hash, role, first_name, last_name, phone, now())
+    RETURNING id INTO new_user;
+    PERFORM @extschema@.write_audit('user.create', 'user', new_user::text, NULL, jsonb_build_object('role', role));
+    RETURN new_user;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_create_user(text, text, text, text, text, text) IS
+    'Creates a user of any role (staff, reseller, customer) for an admin caller; admins and super_admins only by a '
+    'super_admin.';
+
+-- The API's authentication, audit and rate-limit functions: owned by balatrix_owner (SECURITY
+-- DEFINER), executable by the API role only. rate_limit_hits is the owner's alone.
+ALTER TABLE @extschema@.rate_limit_hits OWNER TO balatrix_owner;
+GRANT SELECT ON @extschema@.rate_limit_hits TO balatrix_readonly;
+REVOKE ALL ON @extschema@.rate_limit_hits FROM balatrix_readonly;
+DO $api_auth$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        '@extschema@.rate_limit_hit(text, bigint, bigint)', '@extschema@.write_audit(text, text, text, uuid, jsonb, jsonb)',
+        '@extschema@.audit_auth(text, uuid, jsonb)', '@extschema@.auth_actor()',
+        '@extschema@.auth_register(text, text, text, text, text, text)', '@extschema@.auth_login_lookup(text)',
+        '@extschema@.auth_login_failed(uuid, text, text, integer, integer)',
+        '@extschema@.auth_login_succeeded(uuid, bytea, integer, bigint, text)',
+        '@extschema@.auth_refresh(bytea, bytea, integer)', '@extschema@.auth_logout(uuid)', '@extschema@.auth_logout_all()',
+        '@extschema@.auth_sessions()', '@extschema@.auth_me()', '@extschema@.auth_password_hash()',
+        '@extschema@.auth_change_password(text)', '@extschema@.auth_request_token(text, text, bytea, text, integer)',
+        '@extschema@.auth_reset_password(bytea, text)', '@extschema@.auth_verify_email(bytea)',
+        '@extschema@.auth_mfa_state()', '@extschema@.auth_mfa_setup(text, text[])', '@extschema@.auth_mfa_enable(bigint)',
+        '@extschema@.auth_mfa_disable()', '@extschema@.auth_use_backup_code(uuid, text)',
+        '@extschema@.api_create_user(text, text, text, text, text, text)']::regprocedure[]
+    LOOP
+        EXECUTE pg_catalog.format('ALTER FUNCTION %s OWNER TO balatrix_owner', f);
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        -- The internal helpers stay the owner's.
+        IF f NOT IN ('@extschema@.audit_auth(text, uuid, jsonb)'::regprocedure, '@extschema@.auth_actor()'::regprocedure) THEN
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO balatrix_api', f);
+        END IF;
+    END LOOP;
+END
+$api_auth$;
+
+-- ============================================================================================
+-- The API: customers, accounts and reports
+-- ============================================================================================
+-- ============================================================================================
+-- REST API: customers, accounts and reports (sidecar/src/api/customer_routes.cpp)
+-- ============================================================================================
+-- balatrix_api reads customers and accounts through their row-level security policies (the actor's
+-- rows only) and has no write privilege on them: every change goes through one of the SECURITY
+-- DEFINER functions below, which check the actor of the transaction (balatrix.set_identity) first.
+-- A customer the actor may not see is "not found" (P0002), never "forbidden": the answer must not
+-- reveal that the id exists. Field values arrive as one jsonb object with snake_case keys, each
+-- value a JSON string (or boolean for tax_exempt); the table's CHECK constraints and triggers
+-- (GSTIN, PAN, e-mail, phone, PIN code, State) judge them (23514 / 23503 / 22P02 -> HTTP 422).
+
+-- The columns an API caller may set on a customer, and which of them only staff may set.
+CREATE FUNCTION @extschema@.api_customer_fields(staff boolean, creating boolean) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT ARRAY['name', 'company_name', 'business_type', 'email', 'phone', 'gstin', 'pan', 'billing_address',
+                 'billing_city', 'billing_state_code', 'billing_pincode', 'billing_country']
+           || CASE WHEN staff THEN ARRAY['tax_exempt', 'kyc_status', 'notes'] ELSE ARRAY[]::text[] END
+           || CASE WHEN staff AND creating THEN ARRAY['status', 'user_id'] ELSE ARRAY[]::text[] END
+$$;
+COMMENT ON FUNCTION @extschema@.api_customer_fields(boolean, boolean) IS
+    'The customer fields (snake_case jsonb keys) the API accepts: everyone the contact, GSTIN / PAN and billing address '
+    'fields; staff also tax_exempt, kyc_status and notes; staff creating a customer also status and user_id.';
+
+-- 22023 naming the first key of `fields` outside `allowed`, or 42501 when only staff may set it.
+CREATE FUNCTION @extschema@.api_check_customer_fields(fields jsonb, staff boolean, creating boolean) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    k text;
+BEGIN
+    IF fields IS NULL OR jsonb_typeof(fields) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'the customer fields must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(fields) ORDER BY 1 LOOP
+        IF k = ANY (@extschema@.api_customer_fields(true, creating)) AND NOT k = ANY (@extschema@.api_customer_fields(staff, creating)) THEN
+            RAISE EXCEPTION 'only staff may set %', k USING ERRCODE = '42501';
+        ELSIF NOT k = ANY (@extschema@.api_customer_fields(staff, creating)) THEN
+            RAISE EXCEPTION 'unknown customer field "%"', k USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_check_customer_fields(jsonb, boolean, boolean) IS
+    'Refuses customer fields outside balatrix.api_customer_fields(staff, creating): 42501 for a staff-only field, '
+    '22023 for an unknown one or when fields is not a JSON object.';
+
+CREATE FUNCTION @extschema@.api_create_customer(fields jsonb) RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    role text := @extschema@.actor_role();
+    staff boolean := role IN ('super_admin', 'admin', 'support');
+    owner_user uuid;
+    new_id uuid;
+BEGIN
+    IF role IS NULL OR role NOT IN ('super_admin', 'admin', 'support', 'customer') THEN
+        RAISE EXCEPTION 'Insufficient permissions' USING ERRCODE = '42501';
+    END IF;
+    PERFORM @extschema@.api_check_customer_fields(fields, staff, true);
+    IF staff THEN
+        owner_user := (fields->>'user_id')::uuid;
+        IF owner_user IS NOT NULL THEN
+            IF NOT EXISTS (SELECT 1 FROM @extschema@.users u WHERE u.id = owner_user AND u.role = 'customer') THEN
+                RAISE EXCEPTION 'user_id is not a user with the customer role' USING ERRCODE = '22023';
+            END IF;
+            -- The user row is locked so that two concurrent creations cannot both pass the test.
+            PERFORM 1 FROM @extschema@.users u WHERE u.id = owner_user FOR UPDATE;
+        END IF;
+    ELSE
+        owner_user := @extschema@.actor_user_id();
+        PERFORM 1 FROM @extschema@.users u WHERE u.id = owner_user FOR UPDATE;
+    END IF;
+    IF owner_user IS NOT NULL AND EXISTS (SELECT 1 FROM @extschema@.customers c WHERE c.user_id = owner_user) THEN
+        RAISE EXCEPTION 'this user already has a customer record' USING ERRCODE = '23505';
+    END IF;
+    INSERT INTO @extschema@.customers (user_id, name, company_name, business_type, email, phone, gstin, pan,
+                                       billing_address, billing_city, billing_state_code, billing_pincode,
+                                       billing_country, status, kyc_status, tax_exempt, notes)
+    VALUES (owner_user, fields->>'name', fields->>'company_name', coalesce(fields->>'business_type', 'individual'),
+            fields->>'email', fields->>'phone', fields->>'gstin', fields->>'pan', fields->>'billing_address',
+            fields->>'billing_city', fields->>'billing_state_code', fields->>'billing_pincode',
+            coalesce(fields->>'billing_country', 'IN'), coalesce(fields->>'status', 'active'),
+            coalesce(fields->>'kyc_status', 'pending'), coalesce((fields->>'tax_exempt')::boolean, false),
+            fields->>'notes')
+    RETURNING id INTO new_id;
+    -- The default account: prepaid, INR, no credit.
+    INSERT INTO @extschema@.accounts (customer_id, account_number, account_type)
+    VALUES (new_id, 'ACC' || upper(substr(md5(gen_random_uuid()::text), 1, 12)), 'prepaid');
+    -- Returned from here: a customer creating its own record cannot read it back in this transaction
+    -- (its identity was fixed, without a customer, when the transaction began).
+    RETURN (SELECT to_jsonb(c) || jsonb_build_object('accounts', (SELECT jsonb_agg(to_jsonb(a)) FROM @extschema@.accounts a
+                                                                   WHERE a.customer_id = c.id))
+              FROM @extschema@.customers c WHERE c.id = new_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_create_customer(jsonb) IS
+    'API: creates a customer from fields (snake_case keys, see balatrix.api_customer_fields) and its default prepaid '
+    'INR account; returns the new customer as jsonb (its columns plus accounts: [the account]). Staff may link it to an existing customer-role user (user_id) and set '
+    'status / kyc_status / tax_exempt / notes; a customer-role actor without a customer record creates its own, '
+    'linked to itself, once. 42501 for other actors or staff-only fields, 23505 when the user already has a '
+    'customer, 22023 for unknown fields, 23514 / 23503 for invalid values.';
+
+CREATE FUNCTION @extschema@.api_update_customer(customer uuid, fields jsonb) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    staff boolean := @extschema@.actor_role() IN ('super_admin', 'admin', 'support');
+    current_status text;
+BEGIN
+    SELECT c.status INTO current_status FROM @extschema@.customers c WHERE c.id = customer FOR UPDATE;
+    IF NOT FOUND OR NOT @extschema@.actor_can_read(customer) THEN
+        RAISE EXCEPTION 'Customer not found' USING ERRCODE = 'P0002';
+    END IF;
+    IF NOT @extschema@.actor_can_write(customer) THEN
+        RAISE EXCEPTION 'Insufficient permissions' USING ERRCODE = '42501';
+    END IF;
+    PERFORM @extschema@.api_check_customer_fields(fields, staff, false);
+    IF current_status = 'cancelled' THEN
+        RAISE EXCEPTION 'the customer is cancelled' USING ERRCODE = '55000';
+    END IF;
+    UPDATE @extschema@.customers c SET
+        name               = CASE WHEN fields ? 'name' THEN fields->>'name' ELSE c.name END,
+        company_name       = CASE WHEN fields ? 'company_name' THEN fields->>'company_name' ELSE c.company_name END,
+        business_type      = CASE WHEN fields ? 'business_type' THEN fields->>'business_type' ELSE c.business_type END,
+        email              = CASE WHEN fields ? 'email' THEN fields->>'email' ELSE c.email END,
+        phone              = CASE WHEN fields ? 'phone' THEN fields->>'phone' ELSE c.phone END,
+        gstin              = CASE WHEN fields ? 'gstin' THEN fields->>'gstin' ELSE c.gstin END,
+        pan                = CASE WHEN fields ? 'pan' THEN (fields->>'pan')::@extschema@.pan ELSE c.pan END,
+        billing_address    = CASE WHEN fields ? 'billing_address' THEN fields->>'billing_address' ELSE c.billing_address END,
+        billing_city       = CASE WHEN fields ? 'billing_city' THEN fields->>'billing_city' ELSE c.billing_city END,
+        billing_state_code = CASE WHEN fields ? 'billing_state_code' THEN (fields->>'billing_state_code')::@extschema@.state_code
+                                  ELSE c.billing_state_code END,
+        billing_pincode    = CASE WHEN fields ? 'billing_pincode' THEN fields->>'billing_pincode' ELSE c.billing_pincode END,
+        billing_country    = CASE WHEN fields ? 'billing_country' THEN fields->>'billing_country' ELSE c.billing_country END,
+        kyc_status         = CASE WHEN fields ? 'kyc_status' THEN fields->>'kyc_status' ELSE c.kyc_status END,
+        tax_exempt         = CASE WHEN fields ? 'tax_exempt' THEN (fields->>'tax_exempt')::boolean ELSE c.tax_exempt END,
+        notes              = CASE WHEN fields ? 'notes' THEN fields->>'notes' ELSE c.notes END
+     WHERE c.id = customer;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_update_customer(uuid, jsonb) IS
+    'API: changes the given fields of a customer (a key present with JSON null clears a nullable column). The actor '
+    'must be able to write the customer (P0002 when it cannot see it, 42501 when it may only read it); only staff '
+    'set tax_exempt, kyc_status and notes (42501); status and credit are not changed here; a cancelled customer is '
+    'refused (55000).';
+
+CREATE FUNCTION @extschema@.api_delete_customer(customer uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    current_status text;
+    live bigint;
+BEGIN
+    IF @extschema@.actor_role() IS NULL OR @extschema@.actor_role() NOT IN ('super_admin', 'admin') THEN
+        RAISE EXCEPTION 'Insufficient permissions' USING ERRCODE = '42501';
+    END IF;
+    SELECT c.status INTO current_status FROM @extschema@.customers c WHERE c.id = customer FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Customer not found' USING ERRCODE = 'P0002';
+    END IF;
+    IF current_status = 'cancelled' THEN
+        RAISE EXCEPTION 'the customer is already cancelled' USING ERRCODE = '55000';
+    END IF;
+    SELECT count(*) INTO live FROM @extschema@.subscriptions s
+     WHERE s.customer_id = customer AND s.status NOT IN ('cancelled', 'expired');
+    IF live > 0 THEN
+        RAISE EXCEPTION 'the customer has % subscription(s) that are not cancelled or expired', live
+            USING ERRCODE = '55000', HINT = 'Cancel the subscriptions first.';
+    END IF;
+    UPDATE @extschema@.customers c SET status = 'cancelled' WHERE c.id = customer;
+    UPDATE @extschema@.accounts a SET status = 'closed' WHERE a.customer_id = customer AND a.status <> 'closed';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_delete_customer(uuid) IS
+    'API (admins): closes a customer: status cancelled, every account closed; rows are kept (invoices, ledger and '
+    'CDRs refer to them). 55000 while any subscription is not cancelled or expired, or when already cancelled; '
+    'P0002 for an unknown customer; 42501 for other actors.';
+
+CREATE FUNCTION @extschema@.api_set_customer_status(customer uuid, new_status text) RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    current_status text;
+BEGIN
+    IF @extschema@.actor_role() IS NULL OR @extschema@.actor_role() NOT IN ('super_admin', 'admin', 'support') THEN
+        RAISE EXCEPTION 'Insufficient permissions' USING ERRCODE = '42501';
+    END IF;
+    IF new_status IS NULL OR new_status NOT IN ('active', 'suspended') THEN
+        RAISE EXCEPTION 'new_status must be active or suspended' USING ERRCODE = '22023';
+    END IF;
+    SELECT c.status INTO current_status FROM @extschema@.customers c WHERE c.id = customer FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Customer not found' USING ERRCODE = 'P0002';
+    END IF;
+    IF current_status = new_status THEN
+        RAISE EXCEPTION 'the customer is already %', new_status USING ERRCODE = '55000';
+    ELSIF current_status = 'cancelled' THEN
+        RAISE EXCEPTION 'the customer is cancelled' USING ERRCODE = '55000';
+    ELSIF new_status = 'suspended' AND current_status <> 'active' THEN
+        RAISE EXCEPTION 'only an active customer can be suspended (it is %)', current_status USING ERRCODE = '55000';
+    END IF;
+    UPDATE @extschema@.customers c SET status = new_status WHERE c.id = customer;
+    UPDATE @extschema@.accounts a SET status = new_status
+     WHERE a.customer_id = customer AND a.status = CASE new_status WHEN 'suspended' THEN 'active' ELSE 'suspended' END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_set_customer_status(uuid, text) IS
+    'API (staff): suspends an active customer (its active accounts become suspended) or activates a suspended or '
+    'pending one (its suspended accounts become active; closed accounts stay closed). 55000 for any other '
+    'transition, P0002 for an unknown customer, 42501 for other actors.';
+
+CREATE FUNCTION @extschema@.api_create_account(customer uuid, account_type text, credit_limit numeric DEFAULT NULL,
+                                               currency text DEFAULT NULL) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    current_status text;
+    new_id uuid;
+BEGIN
+    IF @extschema@.actor_role() IS NULL OR @extschema@.actor_role() NOT IN ('super_admin', 'admin', 'support') THEN
+        RAISE EXCEPTION 'Insufficient permissions' USING ERRCODE = '42501';
+    END IF;
+    IF account_type IS NULL OR account_type NOT IN ('prepaid', 'postpaid') THEN
+        RAISE EXCEPTION 'account_type must be prepaid or postpaid' USING ERRCODE = '22023';
+    END IF;
+    IF credit_limit < 0 THEN
+        RAISE EXCEPTION 'credit_limit must not be negative' USING ERRCODE = '22023';
+    END IF;
+    IF account_type = 'prepaid' AND coalesce(credit_limit, 0) <> 0 THEN
+        RAISE EXCEPTION 'a prepaid account has no credit limit' USING ERRCODE = '22023';
+    END IF;
+    SELECT c.status INTO current_status FROM @extschema@.customers c WHERE c.id = customer FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Customer not found' USING ERRCODE = 'P0002';
+    END IF;
+    IF current_status = 'cancelled' THEN
+        RAISE EXCEPTION 'the customer is cancelled' USING ERRCODE = '55000';
+    END IF;
+    INSERT INTO @extschema@.accounts (customer_id, account_number, account_type, currency, credit_limit, status)
+    VALUES (customer, 'ACC' || upper(substr(md5(gen_random_uuid()::text), 1, 12)), account_type,
+            coalesce(currency, 'INR'), coalesce(credit_limit, 0),
+            CASE current_status WHEN 'suspended' THEN 'suspended' ELSE 'active' END)
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_create_account(uuid, text, numeric, text) IS
+    'API (staff): opens another account (prepaid, or postpaid with a credit limit >= 0; currency default INR) for a '
+    'customer that is not cancelled; suspended when the customer is. Returns its id. 22023 for a bad type or limit '
+    '(a prepaid account has none), P0002 for an unknown customer, 55000 for a cancelled one, 42501 for other actors.';
+
+ALTER FUNCTION @extschema@.api_customer_fields(boolean, boolean) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_check_customer_fields(jsonb, boolean, boolean) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_create_customer(jsonb) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_update_customer(uuid, jsonb) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_delete_customer(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_set_customer_status(uuid, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_create_account(uuid, text, numeric, text) OWNER TO balatrix_owner;
+REVOKE ALL ON FUNCTION @extschema@.api_customer_fields(boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.api_check_customer_fields(jsonb, boolean, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.api_create_customer(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.api_update_customer(uuid, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.api_delete_customer(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.api_set_customer_status(uuid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.api_create_account(uuid, text, numeric, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.api_create_customer(jsonb) TO balatrix_api;
+GRANT EXECUTE ON FUNCTION @extschema@.api_update_customer(uuid, jsonb) TO balatrix_api;
+GRANT EXECUTE ON FUNCTION @extschema@.api_delete_customer(uuid) TO balatrix_api;
+GRANT EXECUTE ON FUNCTION @extschema@.api_set_customer_status(uuid, text) TO balatrix_api;
+GRANT EXECUTE ON FUNCTION @extschema@.api_create_account(uuid, text, numeric, text) TO balatrix_api;
+
+-- Reports. The GST views are security_invoker: a query through them runs with balatrix_api's
+-- privileges and the row-level security of invoices / invoice_lines, so even a customer that
+-- reached them in raw SQL would see its own documents only. The sidecar serves them to staff only.
+GRANT SELECT ON @extschema@.gst_summary_monthly, @extschema@.gstr1_b2b, @extschema@.gstr1_b2cl, @extschema@.gstr1_b2cs,
+    @extschema@.gstr1_cdnr, @extschema@.gstr1_hsn TO balatrix_api;
+
+
+-- ============================================================================================
+-- The API: rate plans, subscriptions and DIDs
+-- ============================================================================================
+-- ============================================================================================
+-- API: rate plans, subscriptions and numbers (C++: sidecar/src/api/subscription_routes.cpp)
+-- ============================================================================================
+-- The sidecar, connected as balatrix_api, reads these tables through their row-level-security
+-- policies and changes them only through the SECURITY DEFINER api_* functions below. Each checks the
+-- actor of the transaction (balatrix.set_identity) before it calls the internal function that does the
+-- work: a row the actor may not read is "not found" (P0002, never revealing that it exists), a row it
+-- may read but not write, or a staff-only action, is 42501.
+--
+-- Numbers: assign_did / release_did keep dids (the inventory's current state) and did_assignments
+-- (the history bill_subscription charges rent from: assignments of the subscription over
+-- [assigned_at, released_at)) in step. A DID row is locked FOR UPDATE before it changes, and the
+-- partial unique index did_assignments_one_open backs the rule that a number has one open assignment.
+
+CREATE FUNCTION @extschema@.assign_did(did uuid, subscription uuid, at timestamptz DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s @extschema@.subscriptions;
+    d @extschema@.dids;
+    when_ timestamptz := coalesce(at, pg_catalog.now());
+    assignment uuid;
+BEGIN
+    IF did IS NULL THEN
+        RAISE EXCEPTION 'did must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    -- The subscription first (the lifecycle functions lock it too), then the number.
+    s := @extschema@.lock_subscription(subscription);
+    IF s.status NOT IN ('pending', 'trial', 'active') THEN
+        RAISE EXCEPTION 'subscription % is %: numbers are assigned to pending, trial or active subscriptions',
+                        s.subscription_number, s.status USING ERRCODE = '55000';
+    END IF;
+    SELECT x.* INTO d FROM @extschema@.dids x WHERE x.id = did FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'number % does not exist', did USING ERRCODE = 'P0002';
+    END IF;
+    IF d.status <> 'available' THEN
+        RAISE EXCEPTION 'number % is not available (%)', d.number, d.status USING ERRCODE = '55000';
+    END IF;
+    UPDATE @extschema@.dids x
+       SET status = 'assigned', customer_id = s.customer_id, account_id = s.account_id, subscription_id = s.id,
+           assigned_at = when_, updated_at = pg_catalog.now()
+     WHERE x.id = d.id;
+    INSERT INTO @extschema@.did_assignments (did_id, customer_id, account_id, subscription_id, monthly_rent, assigned_at)
+    VALUES (d.id, s.customer_id, s.account_id, s.id, d.monthly_rent, when_)
+    RETURNING id INTO assignment;
+    PERFORM @extschema@.emit_event('did.assigned', s.customer_id, 'did', d.id::text,
+                                   pg_catalog.jsonb_build_object('did_id', d.id, 'number', d.number, 'subscription_id', s.id,
+                                                                 'account_id', s.account_id, 'assignment_id', assignment,
+                                                                 'monthly_rent', d.monthly_rent, 'assigned_at', when_),
+                                   'did.assigned:' || assignment);
+    RETURN assignment;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.assign_did(uuid, uuid, timestamptz) IS
+    'Assigns an available number (dids.id) to a pending, trial or active subscription from at (default now): the DID '
+    'becomes assigned to the subscription''s customer and account, and a did_assignments row at the DID''s monthly rent '
+    'opens (bill_subscription charges its rent beyond the plan''s included numbers). Returns the assignment; a '
+    'did.assigned event. 22023 NULL; P0002 unknown number or subscription; 55000 number not available or subscription '
+    'in another status.';
+
+CREATE FUNCTION @extschema@.release_did(did uuid, at timestamptz DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    d @extschema@.dids;
+    when_ timestamptz := coalesce(at, pg_catalog.now());
+    assignment uuid;
+BEGIN
+    IF did IS NULL THEN
+        RAISE EXCEPTION 'did must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    SELECT x.* INTO d FROM @extschema@.dids x WHERE x.id = did FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'number % does not exist', did USING ERRCODE = 'P0002';
+    END IF;
+    IF d.status <> 'assigned' THEN
+        RAISE EXCEPTION 'number % is not assigned (%)', d.number, d.status USING ERRCODE = '55000';
+    END IF;
+    IF when_ <= d.assigned_at THEN
+        RAISE EXCEPTION 'number % was assigned at %: it cannot be released at %', d.number, d.assigned_at, when_
+            USING ERRCODE = '22023';
+    END IF;
+    UPDATE @extschema@.did_assignments a SET released_at = when_
+     WHERE a.did_id = d.id AND a.released_at IS NULL
+    RETURNING a.id INTO assignment;
+    UPDATE @extschema@.dids x
+       SET status = 'available', customer_id = NULL, account_id = NULL, subscription_id = NULL, assigned_at = NULL,
+           routing = '{}', updated_at = pg_catalog.now()
+     WHERE x.id = d.id;
+    PERFORM @extschema@.emit_event('did.released', d.customer_id, 'did', d.id::text,
+                                   pg_catalog.jsonb_build_object('did_id', d.id, 'number', d.number,
+                                                                 'subscription_id', d.subscription_id,
+                                                                 'assignment_id', assignment, 'released_at', when_),
+                                   'did.released:' || coalesce(assignment::text, d.id::text || ':' || when_::text));
+    RETURN assignment;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.release_did(uuid, timestamptz) IS
+    'Releases an assigned number at at (default now): its open did_assignments row ends there (rent stops) and the '
+    'DID becomes available again, its routing cleared. Returns the closed assignment (NULL when the DID had none); a '
+    'did.released event. 22023 NULL or a time not after the assignment; P0002 unknown number; 55000 not assigned.';
+
+-- PG zone helpers of the api_* functions: who the actor is, and what it may do to a customer's rows.
+CREATE FUNCTION @extschema@.api_actor_is_staff() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT coalesce(@extschema@.actor_role() IN ('super_admin', 'admin', 'support'), false) $$;
+COMMENT ON FUNCTION @extschema@.api_actor_is_staff() IS
+    'Internal (api_* functions): whether the actor of this transaction is staff (super_admin, admin, support).';
+
+CREATE FUNCTION @extschema@.api_require_write(customer uuid, what text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF @extschema@.actor_role() IS NULL THEN
+        RAISE EXCEPTION 'no actor: call balatrix.set_identity first' USING ERRCODE = '42501';
+    END IF;
+    -- Unknown and invisible look the same: the existence of another customer's row is not revealed.
+    IF customer IS NULL OR NOT @extschema@.actor_can_read(customer) THEN
+        RAISE EXCEPTION '% not found', what USING ERRCODE = 'P0002';
+    END IF;
+    IF NOT @extschema@.actor_can_write(customer) THEN
+        RAISE EXCEPTION 'Insufficient permissions' USING ERRCODE = '42501';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_require_write(uuid, text) IS
+    'Internal (api_* functions): 42501 without an actor; P0002 "<what> not found" when customer is NULL or its rows '
+    'are invisible to the actor; 42501 when the actor may read but not write them.';
+
+CREATE FUNCTION @extschema@.api_require_staff() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF NOT @extschema@.api_actor_is_staff() THEN
+        RAISE EXCEPTION 'Insufficient permissions' USING ERRCODE = '42501';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_require_staff() IS 'Internal (api_* functions): 42501 unless the actor is staff.';
+
+CREATE FUNCTION @extschema@.api_require_admin() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF coalesce(@extschema@.actor_role() NOT IN ('super_admin', 'admin'), true) THEN
+        RAISE EXCEPTION 'Insufficient permissions' USING ERRCODE = '42501';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_require_admin() IS 'Internal (api_* functions): 42501 unless the actor is super_admin or admin.';
+
+-- ---- rate plans (admins) -------------------------------------------------------------------
+-- fields: the sidecar's validated body with snake_case keys; any other key is refused here too.
+CREATE FUNCTION @extschema@.api_rate_plan_fields_check(fields jsonb, allowed text[]) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    extra text;
+BEGIN
+    IF fields IS NULL OR pg_catalog.jsonb_typeof(fields) <> 'object' THEN
+        RAISE EXCEPTION 'the fields must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+    SELECT k INTO extra FROM pg_catalog.jsonb_object_keys(fields) k WHERE k <> ALL (allowed) ORDER BY k LIMIT 1;
+    IF extra IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown rate plan field "%"', extra USING ERRCODE = '22023';
+    END IF;
+    IF fields ? 'features' AND pg_catalog.jsonb_typeof(fields->'features') <> 'object' THEN
+        RAISE EXCEPTION 'features must be a JSON object' USING ERRCODE = '22023';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_rate_plan_fields_check(jsonb, text[]) IS
+    'Internal (api_create_rate_plan, api_update_rate_plan): 22023 unless fields is an object whose keys are all in '
+    'allowed and whose features, if given, is an object.';
+
+CREATE FUNCTION @extschema@.api_create_rate_plan(fields jsonb)
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    monthly numeric;
+    new_id uuid;
+BEGIN
+    PERFORM @extschema@.api_require_admin();
+    PERFORM @extschema@.api_rate_plan_fields_check(fields, ARRAY['code', 'name', 'description', 'currency', 'monthly_price',
+        'quarterly_price', 'annual_price', 'included_minutes', 'overage_rate', 'included_tfns', 'included_extensions',
+        'trial_days', 'setup_fee', 'sac', 'is_active', 'is_public', 'display_order', 'features']);
+    IF fields->>'code' IS NULL OR fields->>'name' IS NULL OR fields->>'monthly_price' IS NULL OR fields->>'overage_rate' IS NULL THEN
+        RAISE EXCEPTION 'code, name, monthly_price and overage_rate are required' USING ERRCODE = '22023';
+    END IF;
+    monthly := (fields->>'monthly_price')::numeric;
+    INSERT INTO @extschema@.rate_plans (code, name, description, currency, monthly_price, quarterly_price, annual_price,
+                                        included_minutes, overage_rate, included_tfns, included_extensions, trial_days,
+                                        setup_fee, sac, is_active, is_public, display_order, features)
+    VALUES (fields->>'code', fields->>'name', fields->>'description', coalesce(fields->>'currency', 'INR'), monthly,
+            coalesce((fields->>'quarterly_price')::numeric, @extschema@.recurring_price(monthly, 'quarterly')),
+            coalesce((fields->>'annual_price')::numeric, @extschema@.recurring_price(monthly, 'annual')),
+            coalesce((fields->>'included_minutes')::integer, 0), (fields->>'overage_rate')::numeric,
+            coalesce((fields->>'included_tfns')::integer, 0), coalesce((fields->>'included_extensions')::integer, 0),
+            coalesce((fields->>'trial_days')::integer, 0), coalesce((fields->>'setup_fee')::numeric, 0),
+            coalesce(fields->>'sac', '998412'), coalesce((fields->>'is_active')::boolean, true),
+            coalesce((fields->>'is_public')::boolean, true), coalesce((fields->>'display_order')::integer, 0),
+            coalesce(fields->'features', '{}'))
+    RETURNING id INTO new_id;
+    RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_create_rate_plan(jsonb) IS
+    'API (admins): adds a rate plan from fields (snake_case column names: code, name, monthly_price and overage_rate '
+    'required; quarterly_price and annual_price default to recurring_price of the monthly price). Returns its id. '
+    '42501 not an admin; 22023 / 22P02 / 23514 bad or unknown fields; 23505 code taken.';
+
+CREATE FUNCTION @extschema@.api_update_rate_plan(plan uuid, fields jsonb)
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    f jsonb := fields;
+BEGIN
+    PERFORM @extschema@.api_require_admin();
+    -- code is the plan's name in the outside world (rate decks, scripts): it does not change.
+    PERFORM @extschema@.api_rate_plan_fields_check(f, ARRAY['name', 'description', 'currency', 'monthly_price',
+        'quarterly_price', 'annual_price', 'included_minutes', 'overage_rate', 'included_tfns', 'included_extensions',
+        'trial_days', 'setup_fee', 'sac', 'is_active', 'is_public', 'display_order', 'features']);
+    -- A present key sets the column (JSON null clears a nullable one, and fails a NOT NULL one: 23502).
+    UPDATE @extschema@.rate_plans rp SET
+        name                = CASE WHEN f ? 'name' THEN f->>'name' ELSE rp.name END,
+        description         = CASE WHEN f ? 'description' THEN f->>'description' ELSE rp.description END,
+        currency            = CASE WHEN f ? 'currency' THEN f->>'currency' ELSE rp.currency END,
+        monthly_price       = CASE WHEN f ? 'monthly_price' THEN (f->>'monthly_price')::numeric ELSE rp.monthly_price END,
+        quarterly_price     = CASE WHEN f ? 'quarterly_price' THEN (f->>'quarterly_price')::numeric ELSE rp.quarterly_price END,
+        annual_price        = CASE WHEN f ? 'annual_price' THEN (f->>'annual_price')::numeric ELSE rp.annual_price END,
+        included_minutes    = CASE WHEN f ? 'included_minutes' THEN (f->>'included_minutes')::integer ELSE rp.included_minutes END,
+        overage_rate        = CASE WHEN f ? 'overage_rate' THEN (f->>'overage_rate')::numeric ELSE rp.overage_rate END,
+        included_tfns       = CASE WHEN f ? 'included_tfns' THEN (f->>'included_tfns')::integer ELSE rp.included_tfns END,
+        included_extensions = CASE WHEN f ? 'included_extensions' THEN (f->>'included_extensions')::integer ELSE rp.included_extensions END,
+        trial_days          = CASE WHEN f ? 'trial_days' THEN (f->>'trial_days')::integer ELSE rp.trial_days END,
+        setup_fee           = CASE WHEN f ? 'setup_fee' THEN (f->>'setup_fee')::numeric ELSE rp.setup_fee END,
+        sac                 = CASE WHEN f ? 'sac' THEN f->>'sac' ELSE rp.sac END,
+        is_active           = CASE WHEN f ? 'is_active' THEN (f->>'is_active')::boolean ELSE rp.is_active END,
+        is_public           = CASE WHEN f ? 'is_public' THEN (f->>'is_public')::boolean ELSE rp.is_public END,
+        display_order       = CASE WHEN f ? 'display_order' THEN (f->>'display_order')::integer ELSE rp.display_order END,
+        features            = CASE WHEN f ? 'features' THEN f->'features' ELSE rp.features END,
+        updated_at          = pg_catalog.now()
+     WHERE rp.id = plan;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'rate plan not found' USING ERRCODE = 'P0002';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_update_rate_plan(uuid, jsonb) IS
+    'API (admins): sets the rate plan''s columns named in fields (snake_case; code cannot change). Subscriptions keep '
+    'the price locked when they were made. 42501 not an admin; P0002 unknown plan; 22023 / 22P02 / 23502 / 23514 bad '
+    'or unknown fields.';
+
+CREATE FUNCTION @extschema@.api_delete_rate_plan(plan uuid)
+    RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM @extschema@.api_require_admin();
+    PERFORM 1 FROM @extschema@.rate_plans rp WHERE rp.id = plan FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'rate plan not found' USING ERRCODE = 'P0002';
+    END IF;
+    -- A plan any subscription has used stays (its invoices and history name it): it is withdrawn.
+    IF EXISTS (SELECT 1 FROM @extschema@.subscriptions s WHERE s.rate_plan_id = plan OR s.pending_rate_plan_id = plan) THEN
+        UPDATE @extschema@.rate_plans rp SET is_active = false, is_public = false, updated_at = pg_catalog.now()
+         WHERE rp.id = plan;
+        RETURN 'deactivated';
+    END IF;
+    DELETE FROM @extschema@.rate_plans rp WHERE rp.id = plan;
+    RETURN 'deleted';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_delete_rate_plan(uuid) IS
+    'API (admins): deletes a rate plan no subscription has used (its rate-deck attachments go with it) and returns '
+    '''deleted''; a plan some subscription uses or used is made inactive and private instead (''deactivated''). '
+    '42501 not an admin; P0002 unknown plan.';
+
+-- ---- subscriptions ---------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.api_create_subscription(account uuid, plan text, billing_cycle text DEFAULT 'monthly',
+                                                    trial_days integer DEFAULT NULL, addons jsonb DEFAULT '{}')
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    acc uuid := account;
+    cust uuid;
+    p record;
+BEGIN
+    IF @extschema@.actor_role() IS NULL THEN
+        RAISE EXCEPTION 'no actor: call balatrix.set_identity first' USING ERRCODE = '42501';
+    END IF;
+    -- A customer without an account id subscribes its first active account.
+    IF acc IS NULL AND @extschema@.actor_customer_id() IS NOT NULL THEN
+        SELECT a.id INTO acc FROM @extschema@.accounts a
+         WHERE a.customer_id = @extschema@.actor_customer_id() AND a.status = 'active'
+         ORDER BY a.created_at, a.id LIMIT 1;
+        IF acc IS NULL THEN
+            RAISE EXCEPTION 'account not found' USING ERRCODE = 'P0002', HINT = 'The customer has no active account.';
+        END IF;
+    ELSIF acc IS NULL THEN
+        RAISE EXCEPTION 'accountId is required' USING ERRCODE = '22023';
+    END IF;
+    SELECT a.customer_id INTO cust FROM @extschema@.accounts a WHERE a.id = acc;
+    PERFORM @extschema@.api_require_write(cust, 'account');
+    -- Customers choose among the public, active plans; staff may use a private one.
+    SELECT rp.trial_days, rp.is_public, rp.is_active INTO p FROM @extschema@.rate_plans rp WHERE rp.code = plan;
+    IF NOT FOUND OR NOT (@extschema@.api_actor_is_staff() OR (p.is_public AND p.is_active)) THEN
+        RAISE EXCEPTION 'unknown rate plan "%"', plan USING ERRCODE = 'P0002';
+    END IF;
+    IF trial_days IS NOT NULL AND trial_days <> 0 AND trial_days <> p.trial_days THEN
+        RAISE EXCEPTION 'trialDays must be 0 (no trial) or the plan''s % days', p.trial_days USING ERRCODE = '22023';
+    END IF;
+    RETURN @extschema@.create_subscription(acc, plan, coalesce(billing_cycle, 'monthly'), NULL,
+                                           coalesce(trial_days, p.trial_days) > 0, coalesce(addons, '{}'));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_create_subscription(uuid, text, text, integer, jsonb) IS
+    'API: create_subscription for the actor: an account it may write (a customer may pass NULL for its first active '
+    'account), a plan code (customers: public and active plans only), a billing cycle, trial_days NULL (the plan''s '
+    'trial) or 0 (none) or the plan''s trial days, add-ons. Returns the subscription. 42501 no actor or read-only '
+    'actor; P0002 account or plan not found; 22023 bad values; 55000 account inactive or already subscribed.';
+
+CREATE FUNCTION @extschema@.api_change_subscription_plan(subscription uuid, plan text, timing text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p record;
+BEGIN
+    PERFORM @extschema@.api_require_write((SELECT s.customer_id FROM @extschema@.subscriptions s WHERE s.id = subscription),
+                                          'subscription');
+    SELECT rp.is_public, rp.is_active INTO p FROM @extschema@.rate_plans rp WHERE rp.code = plan;
+    IF NOT FOUND OR NOT (@extschema@.api_actor_is_staff() OR (p.is_public AND p.is_active)) THEN
+        RAISE EXCEPTION 'unknown rate plan "%"', plan USING ERRCODE = 'P0002';
+    END IF;
+    RETURN @extschema@.change_subscription_plan(subscription, plan, NULL, timing);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_change_subscription_plan(uuid, text, text) IS
+    'API: change_subscription_plan today for a subscription the actor may write (customers: to public, active plans). '
+    'timing: NULL (balatrix.downgrade_timing), period_end or immediate (downgrades only; upgrades are immediate). '
+    'Returns the proration invoice or credit note, or NULL. 42501; P0002 subscription or plan not found; 22023; 55000.';
+
+CREATE FUNCTION @extschema@.api_cancel_subscription(subscription uuid, immediate boolean DEFAULT false, reason text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM @extschema@.api_require_write((SELECT s.customer_id FROM @extschema@.subscriptions s WHERE s.id = subscription),
+                                          'subscription');
+    RETURN @extschema@.cancel_subscription(subscription, NOT coalesce(immediate, false), reason);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_cancel_subscription(uuid, boolean, text) IS
+    'API: cancel_subscription for a subscription the actor may write: at the end of its period, or today when '
+    'immediate (a credit note for the unused days, returned). 42501; P0002 not found; 55000 already ended.';
+
+CREATE FUNCTION @extschema@.api_suspend_subscription(subscription uuid, reason text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM @extschema@.api_require_staff();
+    PERFORM @extschema@.api_require_write((SELECT s.customer_id FROM @extschema@.subscriptions s WHERE s.id = subscription),
+                                          'subscription');
+    PERFORM @extschema@.suspend_subscription(subscription, reason);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_suspend_subscription(uuid, text) IS
+    'API (staff): suspend_subscription today. 42501 not staff; P0002 not found; 55000 not trial or active.';
+
+CREATE FUNCTION @extschema@.api_activate_subscription(subscription uuid)
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    current_status text;
+BEGIN
+    PERFORM @extschema@.api_require_staff();
+    SELECT s.status INTO current_status FROM @extschema@.subscriptions s WHERE s.id = subscription;
+    PERFORM @extschema@.api_require_write((SELECT s.customer_id FROM @extschema@.subscriptions s WHERE s.id = subscription),
+                                          'subscription');
+    -- The internal functions lock the row and check the status again.
+    IF current_status = 'suspended' THEN
+        RETURN @extschema@.resume_subscription(subscription);
+    END IF;
+    RETURN @extschema@.activate_subscription(subscription);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_activate_subscription(uuid) IS
+    'API (staff): a suspended subscription is resumed (resume_subscription), a pending or trial one activated today '
+    '(activate_subscription: its first paid period and invoice, returned). 42501 not staff; P0002 not found; 55000 '
+    'cancelled or expired (or already active).';
+
+CREATE FUNCTION @extschema@.api_renew_subscription(subscription uuid)
+    RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    PERFORM @extschema@.api_require_staff();
+    PERFORM @extschema@.api_require_write((SELECT s.customer_id FROM @extschema@.subscriptions s WHERE s.id = subscription),
+                                          'subscription');
+    RETURN @extschema@.renew_subscription(subscription);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_renew_subscription(uuid) IS
+    'API (staff): renew_subscription as of today; returns the number of periods moved. 42501 not staff; P0002 not '
+    'found; 55000 not due or not trial / active.';
+
+-- ---- numbers ---------------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.api_available_dids(prefix text DEFAULT NULL, number_type text DEFAULT NULL,
+                                               page_limit integer DEFAULT 20, page_offset integer DEFAULT 0)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    -- Available numbers belong to no customer, so the policies hide them: any signed-in actor may browse them.
+    IF @extschema@.actor_role() IS NULL THEN
+        RAISE EXCEPTION 'no actor: call balatrix.set_identity first' USING ERRCODE = '42501';
+    END IF;
+    IF prefix IS NOT NULL AND prefix !~ '^[0-9]{1,15}$' THEN
+        RAISE EXCEPTION 'the search prefix must be 1 to 15 digits' USING ERRCODE = '22023';
+    END IF;
+    IF page_limit IS NULL OR page_limit NOT BETWEEN 1 AND 100 OR page_offset IS NULL OR page_offset < 0 THEN
+        RAISE EXCEPTION 'bad page' USING ERRCODE = '22023';
+    END IF;
+    RETURN (
+        WITH matching AS (
+            SELECT d.id, d.number, d.number_type, d.monthly_rent, d.setup_fee
+              FROM @extschema@.dids d
+             WHERE d.status = 'available'
+               AND (prefix IS NULL OR pg_catalog.starts_with(d.number, prefix))
+               AND (api_available_dids.number_type IS NULL OR d.number_type = api_available_dids.number_type))
+        SELECT pg_catalog.jsonb_build_object(
+            'items', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(x) ORDER BY x.number)
+                                 FROM (SELECT m.* FROM matching m ORDER BY m.number LIMIT page_limit OFFSET page_offset) x), '[]'),
+            'total', (SELECT count(*) FROM matching)));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_available_dids(text, text, integer, integer) IS
+    'API (any signed-in actor): a page of the available numbers in number order, optionally those starting with the '
+    'digits prefix and of one number_type: {"items": [{id, number, number_type, monthly_rent, setup_fee}], "total"}. '
+    '42501 no actor; 22023 a prefix that is not 1-15 digits or a bad page.';
+
+CREATE FUNCTION @extschema@.api_assign_did(did uuid, subscription uuid)
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    owner_ uuid;
+BEGIN
+    PERFORM @extschema@.api_require_write((SELECT s.customer_id FROM @extschema@.subscriptions s WHERE s.id = subscription),
+                                          'subscription');
+    SELECT d.customer_id INTO owner_ FROM @extschema@.dids d WHERE d.id = did;
+    -- Another customer's number is "not found"; the actor's own one is "not available" (55000 below).
+    IF NOT FOUND OR (owner_ IS NOT NULL AND NOT @extschema@.actor_can_read(owner_)) THEN
+        RAISE EXCEPTION 'number not found' USING ERRCODE = 'P0002';
+    END IF;
+    RETURN @extschema@.assign_did(did, subscription);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_assign_did(uuid, uuid) IS
+    'API: assign_did now, for a subscription the actor may write. Returns the assignment. 42501; P0002 subscription or '
+    'number not found (another customer''s number included); 55000 number not available or subscription not live.';
+
+CREATE FUNCTION @extschema@.api_release_did(did uuid)
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    d record;
+BEGIN
+    SELECT x.customer_id, x.status INTO d FROM @extschema@.dids x WHERE x.id = did;
+    IF FOUND AND d.status = 'available' AND @extschema@.api_actor_is_staff() THEN
+        RAISE EXCEPTION 'number is not assigned' USING ERRCODE = '55000';
+    END IF;
+    PERFORM @extschema@.api_require_write(d.customer_id, 'number');
+    RETURN @extschema@.release_did(did);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_release_did(uuid) IS
+    'API: release_did now, for a number held by a customer the actor may write. Returns the closed assignment. 42501; '
+    'P0002 not found (another customer''s number, or an unassigned one for a non-staff actor); 55000 not assigned.';
+
+-- ---- the dashboard (benchmarked: make bench-api) ---------------------------------------------
+-- One statement, every look-up by an index (subscriptions and accounts by customer, dids and
+-- sip_extensions by account, usage by (subscription, period_start)). PL/pgSQL rather than a statement
+-- sent by the sidecar so that its plan is made once per connection, not on every request (planning this
+-- statement costs more than running it). SECURITY INVOKER: the row-level-security policies apply.
+CREATE FUNCTION @extschema@.api_my_dashboard()
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    RETURN (
+    WITH s AS (
+        SELECT s.* FROM @extschema@.subscriptions s
+         WHERE s.customer_id = @extschema@.actor_customer_id() AND s.status IN ('trial', 'active', 'suspended', 'pending')
+         ORDER BY (s.status IN ('trial', 'active')) DESC, s.created_at DESC, s.id LIMIT 1
+    ), a AS (
+        SELECT a.* FROM @extschema@.accounts a
+         WHERE a.customer_id = @extschema@.actor_customer_id()
+         ORDER BY (a.id = (SELECT s.account_id FROM s)) IS TRUE DESC, a.created_at, a.id LIMIT 1
+    )
+    SELECT pg_catalog.jsonb_build_object(
+        'subscription', (SELECT pg_catalog.to_jsonb(s) || pg_catalog.jsonb_build_object('plan', p.j, 'rate_plan', p.j)
+                           FROM s CROSS JOIN LATERAL (
+                               SELECT pg_catalog.jsonb_build_object(
+                                          'id', rp.id, 'code', rp.code, 'name', rp.name, 'plan_code', rp.code,
+                                          'plan_name', rp.name, 'monthly_price', rp.monthly_price,
+                                          'included_minutes', rp.included_minutes, 'included_tfns', rp.included_tfns,
+                                          'included_extensions', rp.included_extensions, 'features', rp.features) AS j
+                                 FROM @extschema@.rate_plans rp WHERE rp.id = s.rate_plan_id) p),
+        'stats', pg_catalog.jsonb_build_object(
+            'toll_free_numbers', (SELECT count(*) FROM @extschema@.dids d, a WHERE d.account_id = a.id AND d.status = 'assigned'),
+            'extensions', (SELECT count(*) FROM @extschema@.sip_extensions e, a WHERE e.account_id = a.id AND e.is_active),
+            'minutes_used', coalesce((SELECT pg_catalog.ceil((u.included_used_seconds + u.overage_seconds) / 60.0)::bigint
+                                        FROM s, @extschema@.subscription_usage u
+                                       WHERE u.subscription_id = s.id AND u.period_start <= pg_catalog.now()
+                                         AND u.period_end > pg_catalog.now()
+                                       ORDER BY u.period_start DESC LIMIT 1), 0),
+            'next_billing', (SELECT s.current_period_end FROM s WHERE s.status IN ('trial', 'active') AND NOT s.cancel_at_period_end)),
+        'balance', (SELECT pg_catalog.jsonb_build_object('account_id', a.id, 'account_number', a.account_number,
+                                                         'account_type', a.account_type, 'currency', a.currency,
+                                                         'balance', a.balance, 'credit_limit', a.credit_limit)
+                      FROM a))
+    );
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_my_dashboard() IS
+    'API (GET /api/subscriptions/my-dashboard): the actor''s current subscription (live ones, trial / active first, '
+    'newest first) with its plan (also as rate_plan), stats {toll_free_numbers (assigned numbers of the account), '
+    'extensions (active SIP extensions of the account), minutes_used (this period), next_billing (the period end of a '
+    'trial or active subscription that renews)} and balance {account_id, account_number, account_type, currency, '
+    'balance, credit_limit} of the subscription''s account (else the customer''s first). Runs with the caller''s rights: '
+    'an actor without a customer record gets nulls and zeros.';
+
+-- The definer functions run as balatrix_owner: it needs the internal functions they call.
+ALTER FUNCTION @extschema@.assign_did(uuid, uuid, timestamptz) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.release_did(uuid, timestamptz) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_actor_is_staff() OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_require_write(uuid, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_require_staff() OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_require_admin() OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_rate_plan_fields_check(jsonb, text[]) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_create_rate_plan(jsonb) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_update_rate_plan(uuid, jsonb) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_delete_rate_plan(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_create_subscription(uuid, text, text, integer, jsonb) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_change_subscription_plan(uuid, text, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_cancel_subscription(uuid, boolean, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_suspend_subscription(uuid, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_activate_subscription(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_renew_subscription(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_available_dids(text, text, integer, integer) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_assign_did(uuid, uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_release_did(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_my_dashboard() OWNER TO balatrix_owner;
+
+REVOKE ALL ON FUNCTION
+    @extschema@.assign_did(uuid, uuid, timestamptz), @extschema@.release_did(uuid, timestamptz),
+    @extschema@.api_actor_is_staff(), @extschema@.api_require_write(uuid, text), @extschema@.api_require_staff(),
+    @extschema@.api_require_admin(), @extschema@.api_rate_plan_fields_check(jsonb, text[]),
+    @extschema@.api_create_rate_plan(jsonb), @extschema@.api_update_rate_plan(uuid, jsonb),
+    @extschema@.api_delete_rate_plan(uuid), @extschema@.api_create_subscription(uuid, text, text, integer, jsonb),
+    @extschema@.api_change_subscription_plan(uuid, text, text), @extschema@.api_cancel_subscription(uuid, boolean, text),
+    @extschema@.api_suspend_subscription(uuid, text), @extschema@.api_activate_subscription(uuid),
+    @extschema@.api_renew_subscription(uuid), @extschema@.api_available_dids(text, text, integer, integer),
+    @extschema@.api_assign_did(uuid, uuid), @extschema@.api_release_did(uuid), @extschema@.api_my_dashboard()
+    FROM PUBLIC;
+
+-- What the api_* functions call, as balatrix_owner (the closure of their calls; the lead may prefer one grant of
+-- every function to balatrix_owner).
+GRANT EXECUTE ON FUNCTION
+    @extschema@.create_subscription(uuid, text, text, date, boolean, jsonb),
+    @extschema@.change_subscription_plan(uuid, text, date, text),
+    @extschema@.cancel_subscription(uuid, boolean, text, date, boolean),
+    @extschema@.suspend_subscription(uuid, text, date),
+    @extschema@.resume_subscription(uuid, date),
+    @extschema@.activate_subscription(uuid, date),
+    @extschema@.renew_subscription(uuid, date),
+    @extschema@.renew_due_subscription(uuid, date),
+    @extschema@.start_paid_period(uuid, date, text),
+    @extschema@.lock_subscription(uuid),
+    @extschema@.bill_subscription(uuid, timestamptz, timestamptz, boolean, timestamptz, timestamptz, timestamptz, text, date),
+    @extschema@.credit_subscription_period(uuid, numeric, timestamptz, date, text, text, text),
+    @extschema@.create_invoice_draft(uuid, text, uuid, timestamptz, timestamptz, uuid, text),
+    @extschema@.insert_invoice_line(uuid, text, text, numeric, numeric, text, timestamptz, timestamptz, text, text, numeric),
+    @extschema@.add_invoice_line(uuid, text, text, numeric, numeric, text, timestamptz, timestamptz, text, text, numeric),
+    @extschema@.refresh_invoice_totals(uuid, jsonb),
+    @extschema@.issue_invoice(uuid, date),
+    @extschema@.post_ledger_entry(uuid, text, numeric, text, text, text, jsonb, bigint),
+    @extschema@.emit_event(text, uuid, text, text, jsonb, text),
+    @extschema@.quote_subscription(text, text, jsonb, uuid),
+    @extschema@.assign_did(uuid, uuid, timestamptz), @extschema@.release_did(uuid, timestamptz),
+    @extschema@.api_actor_is_staff(), @extschema@.api_require_write(uuid, text), @extschema@.api_require_staff(),
+    @extschema@.api_require_admin(), @extschema@.api_rate_plan_fields_check(jsonb, text[])
+    TO balatrix_owner;
+
+GRANT EXECUTE ON FUNCTION
+    @extschema@.api_create_rate_plan(jsonb), @extschema@.api_update_rate_plan(uuid, jsonb),
+    @extschema@.api_delete_rate_plan(uuid), @extschema@.api_create_subscription(uuid, text, text, integer, jsonb),
+    @extschema@.api_change_subscription_plan(uuid, text, text), @extschema@.api_cancel_subscription(uuid, boolean, text),
+    @extschema@.api_suspend_subscription(uuid, text), @extschema@.api_activate_subscription(uuid),
+    @extschema@.api_renew_subscription(uuid), @extschema@.api_available_dids(text, text, integer, integer),
+    @extschema@.api_assign_did(uuid, uuid), @extschema@.api_release_did(uuid), @extschema@.api_my_dashboard()
+    TO balatrix_api;
+
+
+-- ============================================================================================
+-- The API: CDRs and invoices
+-- ============================================================================================
+-- ============================================================================================
+-- API writers: CDR ingestion and invoices (sidecar/src/api/cdr_routes.cpp, invoice_routes.cpp)
+-- ============================================================================================
+-- balatrix_api reads the tenant tables through row-level security and writes nothing itself: each
+-- write the API offers is one of these SECURITY DEFINER functions, owned by balatrix_owner, which
+-- checks the actor (balatrix.set_identity) and then calls the internal function that does the work.
+-- A row the actor may not read is reported as missing (P0002), never as forbidden: the API does not
+-- reveal that another customer's invoice exists.
+--
+-- The internal billing functions are created by the extension's owner and executable by nobody
+-- else; the definer functions run as balatrix_owner, which owns every table they touch, so it may
+-- run the functions that touch them too.
+
+-- The FreeSWITCH columns of the landing table, in the order of balatrix.cdr: what an ingested CDR
+-- may set. Rating columns are the trigger's.
+CREATE FUNCTION @extschema@.api_ingest_cdrs(items jsonb,
+                                            OUT ord integer, OUT uuid text, OUT cdr_id bigint, OUT created boolean)
+    RETURNS SETOF record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF @extschema@.actor_role() IS NULL OR @extschema@.actor_role() NOT IN ('super_admin', 'admin', 'support') THEN
+        RAISE EXCEPTION 'only staff may submit CDRs' USING ERRCODE = '42501';
+    END IF;
+    IF items IS NULL OR jsonb_typeof(items) <> 'array' THEN
+        RAISE EXCEPTION 'items must be a JSON array of CDRs' USING ERRCODE = '22023';
+    END IF;
+    IF jsonb_array_length(items) > 1000 THEN
+        RAISE EXCEPTION 'at most 1000 CDRs per call (got %)', jsonb_array_length(items) USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(items) e(v)
+                WHERE jsonb_typeof(e.v) <> 'object' OR coalesce(e.v->>'uuid', '') = '') THEN
+        RAISE EXCEPTION 'every CDR must be an object with a uuid' USING ERRCODE = '22023';
+    END IF;
+    -- One statement: the rating trigger dedupes by uuid (a uuid already stored, or repeated within
+    -- this call, is dropped: INSERT 0 0 for that row), and the statement trigger posts the money once.
+    -- jsonb_to_record with text columns cannot fail on any JSON value.
+    RETURN QUERY
+    WITH input AS (
+        SELECT e.ordinality::integer AS ord, r.*
+          FROM jsonb_array_elements(items) WITH ORDINALITY e(v, ordinality),
+               jsonb_to_record(e.v) AS r(
+                   local_ip_v4 text, caller_id_name text, caller_id_number text, destination_number text, context text,
+                   start_stamp text, answer_stamp text, end_stamp text, duration text, billsec text, hangup_cause text,
+                   uuid text, bleg_uuid text, accountcode text, read_codec text, write_codec text,
+                   sip_hangup_disposition text, ani text, direction text, call_uuid text, originating_leg_uuid text,
+                   hangup_cause_q850 text, last_bridge_hangup_cause text, sip_term_status text, sip_call_id text,
+                   billmsec text, billusec text, mduration text, start_epoch text, answer_epoch text, end_epoch text,
+                   start_uepoch text, answer_uepoch text, end_uepoch text, progresssec text, waitsec text)
+    ), inserted AS (
+        INSERT INTO @extschema@.cdr AS c (
+            local_ip_v4, caller_id_name, caller_id_number, destination_number, context, start_stamp, answer_stamp,
+            end_stamp, duration, billsec, hangup_cause, uuid, bleg_uuid, accountcode, read_codec, write_codec,
+            sip_hangup_disposition, ani, direction, call_uuid, originating_leg_uuid, hangup_cause_q850,
+            last_bridge_hangup_cause, sip_term_status, sip_call_id, billmsec, billusec, mduration, start_epoch,
+            answer_epoch, end_epoch, start_uepoch, answer_uepoch, end_uepoch, progresssec, waitsec)
+        SELECT i.local_ip_v4, i.caller_id_name, i.caller_id_number, i.destination_number, i.context, i.start_stamp,
+               i.answer_stamp, i.end_stamp, i.duration, i.billsec, i.hangup_cause, i.uuid, i.bleg_uuid, i.accountcode,
+               i.read_codec, i.write_codec, i.sip_hangup_disposition, i.ani, i.direction, i.call_uuid,
+               i.originating_leg_uuid, i.hangup_cause_q850, i.last_bridge_hangup_cause, i.sip_term_status,
+               i.sip_call_id, i.billmsec, i.billusec, i.mduration, i.start_epoch, i.answer_epoch, i.end_epoch,
+               i.start_uepoch, i.answer_uepoch, i.end_uepoch, i.progresssec, i.waitsec
+          FROM input i ORDER BY i.ord
+        RETURNING c.id, c.uuid
+    ), firsts AS (
+        SELECT i.ord, i.uuid, row_number() OVER (PARTITION BY i.uuid ORDER BY i.ord) = 1 AS first
+          FROM input i
+    )
+    SELECT f.ord, f.uuid,
+           coalesce(n.id, (SELECT min(x.id) FROM @extschema@.cdr x WHERE x.uuid = f.uuid)),
+           f.first AND n.id IS NOT NULL
+      FROM firsts f LEFT JOIN inserted n ON n.uuid = f.uuid
+     ORDER BY f.ord;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_ingest_cdrs(jsonb) IS
+    'API (staff): stores up to 1000 CDRs given as a JSON array of objects keyed by the FreeSWITCH columns of '
+    'balatrix.cdr (uuid required; values as text), in one INSERT through the rating trigger, so they are rated and '
+    'charged exactly like mod_cdr_pg_csv''s. Idempotent by uuid. Returns, per item in order, its uuid, the id of its '
+    'stored CDR and whether this call stored it (false: the uuid was stored before, or earlier in the same array). '
+    '42501 not staff; 22023 not an array of objects with a uuid, or more than 1000.';
+
+CREATE FUNCTION @extschema@.api_generate_subscription_invoice(subscription uuid, OUT invoice_id uuid, OUT created boolean)
+    RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    s record;
+    today date := (now() AT TIME ZONE 'Asia/Kolkata')::date;
+BEGIN
+    IF @extschema@.actor_role() IS NULL OR @extschema@.actor_role() NOT IN ('super_admin', 'admin', 'support') THEN
+        RAISE EXCEPTION 'only staff may generate invoices' USING ERRCODE = '42501';
+    END IF;
+    SELECT x.* INTO s FROM @extschema@.subscriptions x WHERE x.id = subscription FOR UPDATE;
+    IF NOT FOUND OR NOT @extschema@.actor_can_write(s.customer_id) THEN
+        RAISE EXCEPTION 'subscription not found' USING ERRCODE = 'P0002';
+    END IF;
+    IF s.status <> 'active' THEN
+        RAISE EXCEPTION 'subscription % is %: only an active subscription has a period to bill', s.subscription_number,
+                        s.status USING ERRCODE = '55000';
+    END IF;
+    -- A period that has ended is renewed first (each renewal bills its own period).
+    IF s.current_period_end <= today::timestamp AT TIME ZONE 'Asia/Kolkata' THEN
+        PERFORM @extschema@.renew_subscription(s.id, today);
+        SELECT x.* INTO s FROM @extschema@.subscriptions x WHERE x.id = subscription;
+        IF s.status <> 'active' THEN
+            RAISE EXCEPTION 'subscription % ended at its period end (%)', s.subscription_number, s.status
+                USING ERRCODE = '55000';
+        END IF;
+    END IF;
+    SELECT i.id INTO invoice_id FROM @extschema@.invoices i
+     WHERE i.subscription_id = s.id AND i.period_start = s.current_period_start AND i.document_type = 'tax_invoice'
+       AND i.billing_reason = 'period' AND i.status <> 'void';
+    IF FOUND THEN
+        created := false;
+        RETURN;
+    END IF;
+    invoice_id := @extschema@.bill_subscription(s.id, s.current_period_start, s.current_period_end, true, NULL, NULL, NULL,
+                                                'period', today);
+    IF invoice_id IS NULL THEN
+        RAISE EXCEPTION 'subscription % has nothing to bill for its current period', s.subscription_number
+            USING ERRCODE = '55000';
+    END IF;
+    created := true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_generate_subscription_invoice(uuid) IS
+    'API (staff): the invoice of the current period of an active subscription: the existing one (created false), or '
+    'a new one issued now with the period''s recurring charges (created true; balatrix.bill_subscription). A period '
+    'that ended is renewed first. 42501 not staff; P0002 unknown or not visible; 55000 not active, or nothing to bill.';
+
+-- The common preamble of the invoice writers: the invoice locked, or P0002 when the actor may not see it.
+CREATE FUNCTION @extschema@.api_lock_invoice(invoice uuid, roles text[]) RETURNS @extschema@.invoices
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv @extschema@.invoices;
+BEGIN
+    IF @extschema@.actor_role() IS NULL OR NOT @extschema@.actor_role() = ANY (roles) THEN
+        RAISE EXCEPTION 'insufficient permissions' USING ERRCODE = '42501';
+    END IF;
+    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
+    IF NOT FOUND OR NOT @extschema@.actor_can_write(inv.customer_id) THEN
+        RAISE EXCEPTION 'invoice not found' USING ERRCODE = 'P0002';
+    END IF;
+    RETURN inv;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_lock_invoice(uuid, text[]) IS
+    'Internal (the api_* invoice writers): the invoice row locked FOR UPDATE when the actor has one of roles and may '
+    'write the invoice''s customer. 42501 other role; P0002 unknown or not visible.';
+
+CREATE FUNCTION @extschema@.api_issue_invoice(invoice uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv @extschema@.invoices := @extschema@.api_lock_invoice(invoice, ARRAY['super_admin', 'admin', 'support']);
+BEGIN
+    RETURN @extschema@.issue_invoice(inv.id, NULL);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_issue_invoice(uuid) IS
+    'API (staff): issues a draft invoice or note today (balatrix.issue_invoice); returns its number. 42501 not staff; '
+    'P0002 unknown; 55000 not a draft; 22023 no lines or a credit beyond the invoice.';
+
+CREATE FUNCTION @extschema@.api_void_invoice(invoice uuid, reason text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv @extschema@.invoices := @extschema@.api_lock_invoice(invoice, ARRAY['super_admin', 'admin']);
+BEGIN
+    PERFORM @extschema@.void_invoice(inv.id, reason);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_void_invoice(uuid, text) IS
+    'API (admins): voids an issued, unpaid, uncredited invoice (balatrix.void_invoice). 42501 not an admin; P0002 '
+    'unknown; 55000 wrong state; 22023 no reason.';
+
+CREATE FUNCTION @extschema@.api_mark_invoice_paid(invoice uuid, amount numeric, reference text, paid_on date,
+                                                  OUT payment_id uuid, OUT created boolean)
+    RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv @extschema@.invoices := @extschema@.api_lock_invoice(invoice, ARRAY['super_admin', 'admin', 'support']);
+    key text;
+    existing record;
+    paying numeric;
+BEGIN
+    IF reference IS NULL OR btrim(reference) = '' THEN
+        RAISE EXCEPTION 'a manual payment needs a reference' USING ERRCODE = '22023';
+    END IF;
+    IF paid_on IS NOT NULL AND paid_on > (now() AT TIME ZONE 'Asia/Kolkata')::date THEN
+        RAISE EXCEPTION 'paidAt % is in the future', paid_on USING ERRCODE = '22023';
+    END IF;
+    -- The same reference for the same invoice is the same payment: a repeat returns it.
+    key := 'manual:' || inv.id || ':' || reference;
+    SELECT p.id, p.amount INTO existing FROM @extschema@.payments p WHERE p.idempotency_key = key;
+    IF FOUND THEN
+        IF amount IS NOT NULL AND amount <> existing.amount THEN
+            RAISE EXCEPTION 'reference % was already used for a payment of %', reference, existing.amount
+                USING ERRCODE = '23505';
+        END IF;
+        payment_id := existing.id;
+        created := false;
+        RETURN;
+    END IF;
+    paying := coalesce(amount, inv.total - inv.amount_paid - inv.amount_credited);
+    IF amount IS NULL AND paying <= 0 THEN
+        RAISE EXCEPTION 'invoice % has nothing outstanding', coalesce(inv.invoice_number, inv.id::text) USING ERRCODE = '55000';
+    END IF;
+    payment_id := @extschema@.record_payment(inv.id, paying, 'manual', reference, paid_on, key);
+    created := true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_mark_invoice_paid(uuid, numeric, text, date) IS
+    'API (staff): records a manual payment (gateway manual, gateway_payment_id = reference) of amount (default: what is '
+    'outstanding) received on paid_on (default today) against an invoice (balatrix.record_payment, idempotency key '
+    'manual:<invoice>:<reference>, so a repeat returns the first payment with created false). 42501 not staff; P0002 '
+    'unknown; 55000 not payable or nothing outstanding; 22023 bad amount, no reference, a future date; 23505 the '
+    'reference was used with another amount.';
+
+CREATE FUNCTION @extschema@.api_create_credit_note(invoice uuid, amount numeric, reason text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv @extschema@.invoices := @extschema@.api_lock_invoice(invoice, ARRAY['super_admin', 'admin']);
+    line record;
+    note uuid;
+BEGIN
+    IF reason IS NULL OR btrim(reason) = '' THEN
+        RAISE EXCEPTION 'a credit note needs a reason' USING ERRCODE = '22023';
+    END IF;
+    IF amount IS NULL OR amount <= 0 OR amount <> round(amount, 2) THEN
+        RAISE EXCEPTION 'the amount must be positive, in paise (%)', amount USING ERRCODE = '22023';
+    END IF;
+    IF inv.document_type <> 'tax_invoice' OR inv.status IN ('draft', 'void') THEN
+        RAISE EXCEPTION 'only an issued tax invoice takes a credit note (this one is % %)', inv.status,
+                        replace(inv.document_type, '_', ' ') USING ERRCODE = '55000';
+    END IF;
+    -- The credit is taxed like the supply it corrects: the SAC and rate of the invoice's first line.
+    SELECT l.sac, l.gst_rate INTO line FROM @extschema@.invoice_lines l WHERE l.invoice_id = inv.id ORDER BY l.line_no LIMIT 1;
+    note := @extschema@.create_invoice_draft(inv.account_id, 'credit_note', inv.subscription_id, NULL, NULL, inv.id, 'manual');
+    UPDATE @extschema@.invoices n SET notes = reason WHERE n.id = note;
+    PERFORM @extschema@.add_invoice_line(note, 'adjustment', 'Credit against ' || inv.invoice_number || ': ' || reason, 1,
+                                         amount, line.sac, NULL, NULL, 'invoice', inv.id::text,
+                                         CASE WHEN inv.tax_exempt THEN NULL ELSE line.gst_rate END);
+    PERFORM @extschema@.issue_invoice(note, NULL);
+    RETURN note;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_create_credit_note(uuid, numeric, text) IS
+    'API (admins): issues a credit note against an issued tax invoice for amount of taxable value (GST added on top at '
+    'the invoice''s rate), with reason; it settles the invoice up to what is outstanding and credits the account '
+    '(balatrix.issue_invoice). Returns the note. 42501 not an admin; P0002 unknown; 55000 not an issued tax invoice; '
+    '22023 bad amount, no reason, or credits beyond the invoice''s taxable value.';
+
+ALTER FUNCTION @extschema@.api_ingest_cdrs(jsonb) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_generate_subscription_invoice(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_lock_invoice(uuid, text[]) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_issue_invoice(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_void_invoice(uuid, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_mark_invoice_paid(uuid, numeric, text, date) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_create_credit_note(uuid, numeric, text) OWNER TO balatrix_owner;
+
+REVOKE ALL ON FUNCTION
+    @extschema@.api_ingest_cdrs(jsonb),
+    @extschema@.api_generate_subscription_invoice(uuid),
+    @extschema@.api_lock_invoice(uuid, text[]),
+    @extschema@.api_issue_invoice(uuid),
+    @extschema@.api_void_invoice(uuid, text),
+    @extschema@.api_mark_invoice_paid(uuid, numeric, text, date),
+    @extschema@.api_create_credit_note(uuid, numeric, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.api_ingest_cdrs(jsonb),
+    @extschema@.api_generate_subscription_invoice(uuid),
+    @extschema@.api_issue_invoice(uuid),
+    @extschema@.api_void_invoice(uuid, text),
+    @extschema@.api_mark_invoice_paid(uuid, numeric, text, date),
+    @extschema@.api_create_credit_note(uuid, numeric, text)
+    TO balatrix_api;
+
+
+-- ============================================================================================
+-- The API: metrics
+-- ============================================================================================
+-- ============================================================================================
+-- Metrics: the business gauges of GET /metrics (sidecar/src/api/metrics_routes.cpp)
+-- ============================================================================================
+-- The sidecar scrapes these with no caller identity (GET /metrics is unauthenticated), and balatrix_api sees
+-- no tenant row without an actor, so the counts come from one SECURITY DEFINER function. It returns
+-- aggregates only: counts per plan code and per status, never a row, a name or an amount of any tenant.
+-- One statement, so every family is read from the same snapshot.
+CREATE FUNCTION @extschema@.api_metrics()
+    RETURNS TABLE (metric text, labels jsonb, value bigint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- Every plan of the catalogue, with 0 when nothing is in service on it: a series that vanishes would
+    -- read as "no data" in a dashboard instead of 0.
+    SELECT 'active_subscriptions', pg_catalog.jsonb_build_object('plan', p.code),
+           (SELECT pg_catalog.count(*) FROM @extschema@.subscriptions s
+             WHERE s.rate_plan_id = p.id AND s.status IN ('trial', 'active'))
+      FROM @extschema@.rate_plans p
+    UNION ALL
+    SELECT 'customers_total', pg_catalog.jsonb_build_object('status', st.status),
+           (SELECT pg_catalog.count(*) FROM @extschema@.customers c WHERE c.status = st.status)
+      FROM (VALUES ('pending'), ('active'), ('suspended'), ('cancelled')) AS st (status)
+    UNION ALL
+    SELECT 'cdr_processed_total', pg_catalog.jsonb_build_object('status', c.rating_status), pg_catalog.count(*)
+      FROM @extschema@.cdr c
+     GROUP BY c.rating_status
+    UNION ALL
+    SELECT 'invoices_generated_total', pg_catalog.jsonb_build_object('type', i.document_type, 'status', i.status),
+           pg_catalog.count(*)
+      FROM @extschema@.invoices i
+     GROUP BY i.document_type, i.status
+$$;
+COMMENT ON FUNCTION @extschema@.api_metrics() IS
+    'Business metrics for the sidecar''s GET /metrics, as (metric, labels, value) rows: active_subscriptions '
+    '{plan} (subscriptions in trial or active, per plan code; every plan listed), customers_total {status} '
+    '(every customer status listed), cdr_processed_total {status} (CDR legs stored, by rating_status), '
+    'invoices_generated_total {type, status} (documents by document_type and status). Aggregates only; '
+    'SECURITY DEFINER because the unauthenticated scrape has no actor for row-level security. The CDR count '
+    'scans the stored partitions: retention lowers it, which Prometheus reads as a counter reset.';
+ALTER FUNCTION @extschema@.api_metrics() OWNER TO balatrix_owner;
+REVOKE ALL ON FUNCTION @extschema@.api_metrics() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.api_metrics() TO balatrix_api, balatrix_readonly;
+
+
+-- Keep last: the SECURITY DEFINER functions (owned by balatrix_owner) call the internal ones.
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO balatrix_owner;
+-- ... but not the rate-deck loaders and the rating functions: operators' tools, which no API function calls.
+DO $owner_exec$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = '@extschema@'::regnamespace
+                AND p.proname IN ('parse_csv', 'create_rate_deck', 'new_rate_deck_version', 'load_rates',
+                                  'load_rates_from_table', 'load_rate_rows', 'publish_rate_deck', 'attach_rate_deck',
+                                  'detach_rate_deck', 'tg_rates_immutable', 'tg_rate_decks_guard', 'rate_cdr', 'rerate')
+              ORDER BY 1::text
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM balatrix_owner', f);
+    END LOOP;
+END
+$owner_exec$;

@@ -37,6 +37,12 @@ constexpr const char* kStripeSecretKey = "STRIPE_SECRET_KEY";
 constexpr const char* kStripeWebhookSecret = "STRIPE_WEBHOOK_SECRET";
 constexpr const char* kStripeApiBase = "STRIPE_API_BASE";
 constexpr const char* kSmtpUrl = "SMTP_URL";
+constexpr const char* kRateLimitApi = "RATE_LIMIT_API";
+constexpr const char* kRateLimitLogin = "RATE_LIMIT_LOGIN";
+constexpr const char* kRateLimitRefresh = "RATE_LIMIT_REFRESH";
+constexpr const char* kRateLimitRegister = "RATE_LIMIT_REGISTER";
+constexpr const char* kRateLimitPasswordReset = "RATE_LIMIT_PASSWORD_RESET";
+constexpr const char* kRateLimitCdr = "RATE_LIMIT_CDR";
 
 constexpr const char* kRedacted = "***";
 
@@ -315,6 +321,15 @@ Config::FromEnv(const EnvLookup& lookup)
 	config.jwt_leeway =
 		std::chrono::seconds(reader.Integer(kJwtLeeway, 0, kMaxJwtLeeway.count(), kDefaultJwtLeeway.count()));
 
+	// Requests per window (0: no limit); the windows are fixed (Config::RateLimits).
+	config.rate_limits.api = reader.Integer(kRateLimitApi, 0, 100000000, config.rate_limits.api);
+	config.rate_limits.login = reader.Integer(kRateLimitLogin, 0, 100000000, config.rate_limits.login);
+	config.rate_limits.refresh = reader.Integer(kRateLimitRefresh, 0, 100000000, config.rate_limits.refresh);
+	config.rate_limits.registration = reader.Integer(kRateLimitRegister, 0, 100000000, config.rate_limits.registration);
+	config.rate_limits.password_reset =
+		reader.Integer(kRateLimitPasswordReset, 0, 100000000, config.rate_limits.password_reset);
+	config.rate_limits.cdr = reader.Integer(kRateLimitCdr, 0, 100000000, config.rate_limits.cdr);
+
 	config.razorpay_key_id = reader.Get(kRazorpayKeyId);
 	config.razorpay_key_secret = reader.Get(kRazorpayKeySecret);
 	config.razorpay_webhook_secret = reader.Get(kRazorpayWebhookSecret);
@@ -366,6 +381,12 @@ Config::Redacted() const
 		{kStripeWebhookSecret, SecretState(stripe_webhook_secret)},
 		{kStripeApiBase, Reader::RedactUrlCredentials(stripe_api_base)},
 		{kSmtpUrl, SecretState(smtp_url)},
+		{kRateLimitApi, rate_limits.api},
+		{kRateLimitLogin, rate_limits.login},
+		{kRateLimitRefresh, rate_limits.refresh},
+		{kRateLimitRegister, rate_limits.registration},
+		{kRateLimitPasswordReset, rate_limits.password_reset},
+		{kRateLimitCdr, rate_limits.cdr},
 	};
 }
 

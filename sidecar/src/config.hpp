@@ -95,6 +95,20 @@ struct Config {
 	std::string stripe_api_base = kDefaultStripeApiBase;
 	std::optional<std::string> smtp_url; // secret: usually carries credentials
 
+	// Rate limits (kept in PostgreSQL, shared by every sidecar): requests per fixed window, 0 = off.
+	// RATE_LIMIT_API: every /api request per user (or address), 15 min. RATE_LIMIT_LOGIN: failed logins per
+	// e-mail and per address, 15 min. RATE_LIMIT_REFRESH: token refreshes per address, 15 min.
+	// RATE_LIMIT_REGISTER: registrations per address, 1 h. RATE_LIMIT_PASSWORD_RESET: forgot / reset per
+	// e-mail or address, 1 h. RATE_LIMIT_CDR: CDR posts per user, 1 min.
+	struct RateLimits {
+		std::int64_t api = 1000;
+		std::int64_t login = 20;
+		std::int64_t refresh = 30;
+		std::int64_t registration = 3;
+		std::int64_t password_reset = 3;
+		std::int64_t cdr = 1000;
+	} rate_limits;
+
 	// Reads and validates every setting. Returns the Config, or every problem found (never an empty list).
 	static ConfigResult FromEnv(const EnvLookup& lookup);
 

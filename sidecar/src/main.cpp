@@ -28,7 +28,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/api.hpp"
+#include "api/metrics_routes.hpp"
+#include "api/openapi.hpp"
+#include "api/registry.hpp"
+#include "clock.hpp"
 #include "config.hpp"
+#include "crypto/jwt.hpp"
+#include "crypto/password.hpp"
+#include "crypto/random.hpp"
+#include "crypto/totp.hpp"
 #include "db/pg_probe.hpp"
 #include "db/pool.hpp"
 #include "http/health_handler.hpp"
@@ -152,13 +161,40 @@ Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigse
 	sidecar::service::HealthService health(probe, lifecycle, BALATRIX_VERSION);
 
 	sidecar::http::HealthHandler health_handler(health);
+	// Before the router: it counts every response in it, until the Server's threads are joined.
+	sidecar::http::Metrics metrics;
 
 	sidecar::http::RouterOptions router_options;
 	router_options.max_body_bytes = config.max_body_bytes;
 	router_options.cors.allowed_origins = config.cors_allowed_origins;
 	router_options.cors.allow_credentials = config.cors_allow_credentials;
 	router_options.security.hsts_max_age = config.hsts_max_age;
+	router_options.metrics = &metrics;
 	sidecar::http::Router router(sidecar::http::Handlers{health_handler}, router_options, lifecycle, logger);
+
+	// The REST API (api/registry.hpp): its services, then every route.
+	const sidecar::SystemClock clock;
+	sidecar::crypto::JwtOptions jwt_options;
+	jwt_options.leeway = config.jwt_leeway;
+	const sidecar::crypto::Hs256JwtCodec tokens(config.jwt_secret, jwt_options, clock);
+	const sidecar::crypto::Argon2idHasher passwords;
+	sidecar::crypto::SodiumRandom random;
+	sidecar::crypto::TotpOptions totp_options;
+	const sidecar::crypto::OathTotp totp(totp_options, clock);
+	sidecar::api::ApiOptions api_options;
+	api_options.pool_timeout = config.db_pool_timeout;
+	api_options.access_lifetime = jwt_options.lifetime;
+	api_options.api.max = config.rate_limits.api;
+	api_options.login.max = config.rate_limits.login;
+	api_options.refresh.max = config.rate_limits.refresh;
+	api_options.registration.max = config.rate_limits.registration;
+	api_options.password_reset.max = config.rate_limits.password_reset;
+	api_options.cdr.max = config.rate_limits.cdr;
+	const sidecar::api::Services services{pool, tokens, passwords, random, totp, clock, logger, api_options};
+	sidecar::api::Registry registry(router, services);
+	sidecar::api::RegisterApiRoutes(registry);
+	sidecar::api::RegisterMetricsRoutes(registry, metrics, BALATRIX_VERSION);
+	sidecar::api::RegisterOpenApiRoute(registry, BALATRIX_VERSION); // last: the document lists every route
 
 	sidecar::http::ServerOptions server_options;
 	server_options.address = config.listen_address;

@@ -49,9 +49,9 @@ SELECT is_empty($$
       FROM pg_catalog.pg_class c
       JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
       JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'balatrix'
-     WHERE c.relkind IN ('r', 'p', 'S') AND c.relname NOT IN ('gst_states', 'cdr', 'cdr_uuids', 'api_signing_keys', 'api_signing_keys_id_seq')
+     WHERE c.relkind IN ('r', 'p', 'S') AND c.relname NOT IN ('gst_states', 'cdr', 'cdr_uuids', 'api_signing_keys', 'api_signing_keys_id_seq', 'rate_limit_hits')
        AND NOT c.oid = ANY (coalesce(e.extconfig, '{}'))
-$$, 'every table and sequence of the extension but gst_states, cdr, cdr_uuids and the API signing keys is registered for pg_dump');
+$$, 'every table and sequence of the extension but gst_states, cdr, cdr_uuids, the API signing keys and the rate-limit counters (unlogged, ephemeral) is registered for pg_dump');
 SELECT ok((SELECT 'balatrix.cdr_default'::regclass = ANY (extconfig) FROM pg_catalog.pg_extension WHERE extname = 'balatrix'),
           'cdr_default (where CDRs land without a monthly partition) is dumped');
 SELECT ok((SELECT 'balatrix.ledger'::regclass = ANY (extconfig) AND 'balatrix.customers'::regclass = ANY (extconfig)

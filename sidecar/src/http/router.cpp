@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <strings.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include <pistache/peer.h>
 
 #include "http/health_handler.hpp"
+#include "http/metrics.hpp"
 #include "http/request_id.hpp"
 #include "http/url.hpp"
 #include "log.hpp"
@@ -175,8 +177,8 @@ class Dispatcher {
 public:
 	Dispatcher(Handlers handlers, RouterOptions options, service::Lifecycle& lifecycle, spdlog::logger& logger)
 		: handlers_(handlers), max_body_bytes_(options.max_body_bytes), cors_(std::move(options.cors)),
-		  security_headers_(SecurityHeaders(options.security)), lifecycle_(lifecycle), logger_(logger),
-		  json_type_(Http::Mime::MediaType::fromString("application/json; charset=utf-8"))
+		  security_headers_(SecurityHeaders(options.security)), metrics_(options.metrics), lifecycle_(lifecycle),
+		  logger_(logger), json_type_(Http::Mime::MediaType::fromString("application/json; charset=utf-8"))
 	{
 	}
 
@@ -449,10 +451,21 @@ private:
 			HeaderList request_id;
 			if (!context.request_id.empty())
 				request_id.emplace_back(kRequestIdHeader, context.request_id);
-			for (auto& [name, value] : MergeHeaders({&security_headers_, &cors_headers, &request_id, &reply.headers}))
+			// A handler's own Content-Type (e.g. the Prometheus text format) replaces the JSON one; it goes to
+			// send() as the media type, not as a second header.
+			HeaderList handler_headers;
+			std::optional<Http::Mime::MediaType> own_type;
+			for (const auto& [name, value] : reply.headers) {
+				if (strcasecmp(name.c_str(), "Content-Type") == 0)
+					own_type = Http::Mime::MediaType::fromString(value);
+				else
+					handler_headers.emplace_back(name, value);
+			}
+			for (auto& [name, value] : MergeHeaders({&security_headers_, &cors_headers, &request_id, &handler_headers}))
 				headers.add(std::make_shared<TextHeader>(std::move(name), std::move(value)));
 			std::weak_ptr<Tcp::Peer> peer = response.getPeer();
-			auto sent = response.send(static_cast<Http::Code>(reply.status), reply.body, json_type_);
+			auto sent =
+				response.send(static_cast<Http::Code>(reply.status), reply.body, own_type ? *own_type : json_type_);
 			auto mark = std::make_shared<service::Lifecycle::InFlight>(std::move(in_flight));
 			sent.then(
 				[peer, mark, close_after](ssize_t) {
@@ -471,8 +484,13 @@ private:
 		}
 
 		try {
-			const auto elapsed =
-				std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+			const auto elapsed_ns = std::chrono::steady_clock::now() - started;
+			if (metrics_ != nullptr) {
+				metrics_->ObserveRequest(request_line_parsed ? std::string_view(context.method) : std::string_view(),
+				                         context.route_pattern, reply.status,
+				                         std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed_ns));
+			}
+			const auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(elapsed_ns);
 			LogEvent(logger_, LogLevel::kInfo, "http_request",
 			         json{{"method", request_line_parsed ? context.method : std::string()},
 			              {"route", context.route_pattern.empty() ? json(nullptr) : json(context.route_pattern)},
@@ -490,6 +508,7 @@ private:
 	std::size_t max_body_bytes_;
 	CorsPolicy cors_;
 	HeaderList security_headers_;
+	Metrics* metrics_;
 	service::Lifecycle& lifecycle_;
 	spdlog::logger& logger_;
 	RequestIdGenerator ids_;
@@ -559,9 +578,13 @@ public:
 			} else if (parser->parse() == Http::Private::State::Done) {
 				Http::ResponseWriter response(request.version(), transport(), this, peer);
 				request.copyAddress(peer->address());
+				// Without a Connection header, HTTP/1.1 means keep-alive (RFC 9112 §9.3) and HTTP/1.0 means close.
+				// (Pistache's own handler answers Close to every request without the header.)
 				const auto connection = request.headers().tryGet<Http::Header::Connection>();
-				response.headers().add<Http::Header::Connection>(connection ? connection->control()
-				                                                            : Http::ConnectionControl::Close);
+				response.headers().add<Http::Header::Connection>(
+					connection                                 ? connection->control()
+					: request.version() == Http::Version::Http11 ? Http::ConnectionControl::KeepAlive
+					                                             : Http::ConnectionControl::Close);
 				peer->setIdle(false);
 				const std::string line = state->line.Take();
 				dispatcher_->Dispatch(request, RequestTargetFromLine(line), std::move(response));

@@ -18,7 +18,10 @@
  *     then the handler, whose validation answers 422 (validation.hpp);
  * - one JSON access log line per response ("http_request"): method, route (the matched pattern such as
  *   "/api/customers/:id", null when none matched: never the raw path, which may carry ids, tokens or
- *   garbage), status, duration_us, request_id, remote, bytes (response body), request_bytes;
+ *   garbage), status, duration_us, request_id, remote, bytes (response body), request_bytes; and, with
+ *   RouterOptions::metrics, one observation in the request metrics (metrics.hpp) with the same labels;
+ * - the Content-Type is application/json; charset=utf-8 unless the handler's Reply carries its own
+ *   Content-Type header (GET /metrics answers in the Prometheus text format);
  * - every request is counted in flight (service::Lifecycle) from the moment the dispatcher takes it until its
  *   response is written to the socket or lost with its connection, whatever the handler did (threw, 404,
  *   413 at either layer, 400, 408);
@@ -61,6 +64,7 @@ namespace balatrix::sidecar::http {
 
 class HealthHandler;
 class Dispatcher;
+class Metrics;
 
 // The handlers the routes dispatch to. Each must outlive every HTTP handler made by the Router.
 struct Handlers {
@@ -72,6 +76,9 @@ struct RouterOptions {
 	std::size_t max_body_bytes = 1048576;
 	CorsOptions cors;
 	SecurityHeaderOptions security;
+	// When set, every response the router writes (errors included: 400/404/405/413/414/500) is counted in it,
+	// where the access log line is written. Must outlive the Router and every HTTP handler it makes.
+	Metrics* metrics = nullptr;
 };
 
 struct RouteOptions {
