@@ -221,11 +221,12 @@ SELECT 'domain', t.oid::regtype::text
  WHERE t.typnamespace = 'balatrix'::regnamespace AND t.typtype = 'd' AND pg_catalog.obj_description(t.oid, 'pg_type') IS NULL
 ORDER BY 1, 2;
 -- Every function pins search_path = pg_catalog, pg_temp (STYLE.md), so a caller's search_path
--- cannot redirect a name it uses. Three exceptions. The hot C functions (a SET clause costs a GUC
+-- cannot redirect a name it uses. The exceptions. The hot C functions (a SET clause costs a GUC
 -- nest level per call, a tenth of a bulk CDR load): tg_cdr_rate and match_rate fix the path in C
--- (pg_catalog only) around their queries (extension/pg/guard.hpp, ConnectSpiFixedPath). And the
--- procedure run_billing_cycle_job, which COMMITs between batches (a procedure with a SET clause
--- cannot): every name in it is schema-qualified. This list is exactly them.
+-- (pg_catalog only) around their queries (extension/pg/guard.hpp, ConnectSpiFixedPath); the actor
+-- accessors (called per row by the API's row-level security policies) and hmac_sha256 run no SQL at
+-- all, so no path can matter. And the procedure run_billing_cycle_job, which COMMITs between batches
+-- (a procedure with a SET clause cannot): every name in it is schema-qualified. This list is exactly them.
 SELECT p.oid::regprocedure AS function, p.proconfig
   FROM pg_catalog.pg_proc p
  WHERE p.pronamespace = 'balatrix'::regnamespace

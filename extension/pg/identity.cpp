@@ -19,9 +19,14 @@
 
 extern "C" {
 #include "access/xact.h"
+#include "commands/trigger.h"
 #include "common/hmac.h"
 #include "common/sha2.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/uuid.h"
+
+#include <time.h>
 }
 
 namespace {
@@ -142,4 +147,122 @@ BALATRIX_PG_FUNCTION(balatrix_hmac_sha256)
 	SET_VARSIZE(out, VARHDRSZ + sizeof digest);
 	memcpy(VARDATA(out), digest, sizeof digest);
 	PG_RETURN_BYTEA_P(out);
+}
+
+// ---- verified-token cache ---------------------------------------------------------------------------------
+//
+// balatrix.set_identity verifies an access token (decoding, the pinned header, the HMAC, the claims) and then
+// checks the user and the session in the tables. The first part is a pure function of the token and the
+// signing keys, and a client presents the same token for up to its 15 minutes; this cache keeps its result
+// per backend so that later requests with the token go straight to the table checks (which are never
+// cached: a logout or a deactivation takes effect at the next request).
+//
+// Only set_identity (as balatrix_owner) may store: identity_cache_put is not executable by the API role, so
+// SQL run as balatrix_api cannot plant an entry. An entry is the whole token (compared byte for byte, no
+// hash collisions) and its verified claims; it is used only until the token's exp plus the leeway. Any
+// change to balatrix.api_signing_keys (a new or retired key) empties every backend's cache (a relcache
+// invalidation of that table, queued by its statement trigger).
+
+namespace {
+
+constexpr std::size_t kTokenCacheEntries = 64;
+constexpr std::size_t kMaxCachedTokenBytes = 1024;
+
+struct TokenEntry {
+	bool used;
+	std::size_t length;
+	char token[kMaxCachedTokenBytes];
+	char claims[160]; // "sub sid role"
+	int64 expires_at; // exp + leeway, Unix seconds
+};
+
+TokenEntry token_cache[kTokenCacheEntries];
+Oid signing_keys_oid = InvalidOid;
+bool token_cache_callback_registered = false;
+
+void
+ForgetTokens(Datum, Oid relid)
+{
+	if (relid == InvalidOid || relid == signing_keys_oid) {
+		for (auto &entry : token_cache)
+			entry.used = false;
+	}
+}
+
+void
+EnsureTokenCacheCallback(Oid namespace_oid)
+{
+	if (!token_cache_callback_registered) {
+		CacheRegisterRelcacheCallback(ForgetTokens, (Datum)0);
+		token_cache_callback_registered = true;
+	}
+	if (signing_keys_oid == InvalidOid)
+		signing_keys_oid = get_relname_relid("api_signing_keys", namespace_oid);
+}
+
+std::size_t
+TokenSlot(const char *token, std::size_t length)
+{
+	// FNV-1a: a slot, not a proof (the whole token is compared).
+	uint64 h = 1469598103934665603ULL;
+	for (std::size_t i = 0; i < length; ++i)
+		h = (h ^ static_cast<unsigned char>(token[i])) * 1099511628211ULL;
+	return static_cast<std::size_t>(h % kTokenCacheEntries);
+}
+
+int64
+NowUnixSeconds()
+{
+	return static_cast<int64>(time(nullptr));
+}
+
+} // namespace
+
+// identity_cache_get(token text) -> text: "sub sid role" of a token verified before in this backend and not
+// expired, else NULL.
+BALATRIX_PG_FUNCTION(balatrix_identity_cache_get)
+{
+	text *token = PG_GETARG_TEXT_PP(0);
+	const char *bytes = VARDATA_ANY(token);
+	const std::size_t length = VARSIZE_ANY_EXHDR(token);
+	EnsureTokenCacheCallback(get_func_namespace(fcinfo->flinfo->fn_oid));
+	if (length == 0 || length > kMaxCachedTokenBytes)
+		PG_RETURN_NULL();
+	const TokenEntry &entry = token_cache[TokenSlot(bytes, length)];
+	if (!entry.used || entry.length != length || memcmp(entry.token, bytes, length) != 0 ||
+	    entry.expires_at <= NowUnixSeconds())
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(entry.claims));
+}
+
+// identity_cache_put(token text, claims text, expires_at bigint) -> void (balatrix.set_identity only).
+BALATRIX_PG_FUNCTION(balatrix_identity_cache_put)
+{
+	text *token = PG_GETARG_TEXT_PP(0);
+	const char *claims = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	const int64 expires_at = PG_GETARG_INT64(2);
+	const char *bytes = VARDATA_ANY(token);
+	const std::size_t length = VARSIZE_ANY_EXHDR(token);
+	EnsureTokenCacheCallback(get_func_namespace(fcinfo->flinfo->fn_oid));
+	if (length == 0 || length > kMaxCachedTokenBytes || strlen(claims) >= sizeof(TokenEntry::claims))
+		PG_RETURN_VOID();
+	TokenEntry &entry = token_cache[TokenSlot(bytes, length)];
+	entry.used = true;
+	entry.length = length;
+	memcpy(entry.token, bytes, length);
+	strlcpy(entry.claims, claims, sizeof entry.claims);
+	entry.expires_at = expires_at;
+	PG_RETURN_VOID();
+}
+
+// Statement trigger of balatrix.api_signing_keys: every backend forgets its verified tokens (at the next
+// command here, at commit elsewhere).
+BALATRIX_PG_FUNCTION(balatrix_tg_identity_cache_invalidate)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("tg_identity_cache_invalidate must be called as a trigger")));
+	auto *trigdata = reinterpret_cast<TriggerData *>(fcinfo->context);
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(nullptr);
 }

@@ -5172,27 +5172,23 @@ COMMENT ON FUNCTION @extschema@.set_actor(uuid, text, uuid) IS
 
 CREATE FUNCTION @extschema@.actor_user_id() RETURNS uuid
     AS 'MODULE_PATHNAME', 'balatrix_actor_user_id'
-    LANGUAGE C STABLE PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.actor_user_id() IS
     'The user the API acts for in this transaction (balatrix.set_identity), or NULL.';
 CREATE FUNCTION @extschema@.actor_role() RETURNS text
     AS 'MODULE_PATHNAME', 'balatrix_actor_role'
-    LANGUAGE C STABLE PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.actor_role() IS
     'The role (super_admin, admin, support, reseller, customer) of the actor of this transaction, or NULL.';
 CREATE FUNCTION @extschema@.actor_customer_id() RETURNS uuid
     AS 'MODULE_PATHNAME', 'balatrix_actor_customer_id'
-    LANGUAGE C STABLE PARALLEL RESTRICTED
-    SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION @extschema@.actor_customer_id() IS
     'The customer record of the actor of this transaction (for the customer role), or NULL.';
 
 CREATE FUNCTION @extschema@.hmac_sha256(key bytea, message bytea) RETURNS bytea
     AS 'MODULE_PATHNAME', 'balatrix_hmac_sha256'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.hmac_sha256(bytea, bytea) IS
     'HMAC-SHA-256 (RFC 2104) of message under key (PostgreSQL''s own pg_hmac, as SCRAM uses); RFC 4231 test vectors in the tests.';
 
@@ -5225,6 +5221,29 @@ COMMENT ON FUNCTION @extschema@.set_api_signing_key(text) IS
     'Sets the key (the sidecar''s JWT_SECRET, at least 32 bytes) that balatrix.set_identity verifies access tokens '
     'with; the previous key keeps verifying for 15 minutes. Idempotent. For the database owner / DBA only.';
 
+CREATE FUNCTION @extschema@.identity_cache_get(token text) RETURNS text
+    AS 'MODULE_PATHNAME', 'balatrix_identity_cache_get'
+    LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.identity_cache_get(text) IS
+    'Internal (balatrix.set_identity; executable by balatrix_owner): the verified claims "sub sid role" of an access '
+    'token this backend verified before and that has not expired, else NULL. Emptied when api_signing_keys changes.';
+CREATE FUNCTION @extschema@.identity_cache_put(token text, claims text, expires_at bigint) RETURNS void
+    AS 'MODULE_PATHNAME', 'balatrix_identity_cache_put'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.identity_cache_put(text, text, bigint) IS
+    'Internal (balatrix.set_identity; executable by balatrix_owner): remembers, in this backend''s memory, the claims '
+    'of a token it has just verified, until expires_at (Unix seconds).';
+CREATE FUNCTION @extschema@.tg_identity_cache_invalidate() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'balatrix_tg_identity_cache_invalidate'
+    LANGUAGE C
+    SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION @extschema@.tg_identity_cache_invalidate() IS
+    'AFTER statement trigger of api_signing_keys: every backend forgets the access tokens it verified.';
+CREATE TRIGGER api_signing_keys_identity_cache_trg AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.api_signing_keys
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.tg_identity_cache_invalidate();
+
 CREATE FUNCTION @extschema@.set_identity(access_token text, OUT user_id uuid, OUT role text, OUT customer_id uuid)
     RETURNS record
     LANGUAGE plpgsql SECURITY DEFINER
@@ -5242,10 +5261,24 @@ DECLARE
     leeway constant integer := 30;
     epoch numeric := extract(epoch FROM now());
     reason text;
+    cached text;
+    sub uuid;
+    sid uuid;
+    claimed_role text;
 BEGIN
     PERFORM @extschema@.set_actor(NULL, NULL, NULL);
-    parts := string_to_array(access_token, '.');
-    IF access_token IS NULL OR octet_length(access_token) > 8192 OR cardinality(parts) <> 3
+    -- A token this backend verified before (and not expired) skips decoding, the HMAC and the claims;
+    -- the user and session checks below run for every request.
+    cached := @extschema@.identity_cache_get(access_token);
+    IF cached IS NOT NULL THEN
+        sub := split_part(cached, ' ', 1)::uuid;
+        sid := split_part(cached, ' ', 2)::uuid;
+        claimed_role := split_part(cached, ' ', 3);
+    END IF;
+    parts := CASE WHEN cached IS NULL THEN string_to_array(access_token, '.') END;
+    IF cached IS NOT NULL THEN
+        NULL;
+    ELSIF access_token IS NULL OR octet_length(access_token) > 8192 OR cardinality(parts) <> 3
        OR parts[1] !~ '^[A-Za-z0-9_-]+$' OR parts[2] !~ '^[A-Za-z0-9_-]+$' OR parts[3] !~ '^[A-Za-z0-9_-]{43}$' THEN
         reason := 'not a compact HS256 JWS';
     ELSE
@@ -5258,10 +5291,10 @@ BEGIN
         END;
     END IF;
     -- The algorithm is pinned: alg none, another algorithm or an extra header field is refused.
-    IF reason IS NULL AND header IS DISTINCT FROM '{"alg": "HS256", "typ": "JWT"}'::jsonb THEN
+    IF cached IS NULL AND reason IS NULL AND header IS DISTINCT FROM '{"alg": "HS256", "typ": "JWT"}'::jsonb THEN
         reason := 'header is not {"alg":"HS256","typ":"JWT"}';
     END IF;
-    IF reason IS NULL THEN
+    IF cached IS NULL AND reason IS NULL THEN
         signing_input := convert_to(parts[1] || '.' || parts[2], 'UTF8');
         FOR key IN SELECT k.secret FROM @extschema@.api_signing_keys k WHERE k.retired_at IS NULL OR k.retired_at > now() LOOP
             -- Hashes compared, not the MACs: the time taken tells nothing about a prefix match.
@@ -5271,7 +5304,7 @@ BEGIN
             reason := 'bad signature';
         END IF;
     END IF;
-    IF reason IS NULL THEN
+    IF cached IS NULL AND reason IS NULL THEN
         -- Every test is written so that a missing claim (NULL) fails it.
         IF jsonb_typeof(claims) IS DISTINCT FROM 'object' OR claims->>'iss' IS DISTINCT FROM 'balatrix'
            OR NOT coalesce(claims->'aud' = '"balatrix-api"'::jsonb
@@ -5284,29 +5317,40 @@ BEGIN
         ELSIF NOT coalesce(claims->>'sub' ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
                            AND claims->>'sid' ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', false) THEN
             reason := 'sub and sid must be ids';
+        ELSE
+            sub := (claims->>'sub')::uuid;
+            sid := (claims->>'sid')::uuid;
+            claimed_role := claims->>'role';
         END IF;
     END IF;
     IF reason IS NULL THEN
-        SELECT x.id, x.role, x.is_active INTO u FROM @extschema@.users x WHERE x.id = (claims->>'sub')::uuid;
+        -- Never cached: the user, its role, its customer record and the session, in one statement.
+        SELECT x.id, x.role, x.is_active, c.id AS customer,
+               EXISTS (SELECT 1 FROM @extschema@.refresh_tokens t
+                        WHERE t.family_id = sid AND t.user_id = x.id AND t.revoked_at IS NULL AND t.expires_at > now()) AS live
+          INTO u
+          FROM @extschema@.users x LEFT JOIN @extschema@.customers c ON c.user_id = x.id
+         WHERE x.id = sub;
         IF NOT FOUND OR NOT u.is_active THEN
             reason := 'no such active user';
-        ELSIF u.role IS DISTINCT FROM claims->>'role' THEN
+        ELSIF u.role IS DISTINCT FROM claimed_role THEN
             reason := 'the user''s role has changed';
-        ELSIF NOT EXISTS (SELECT 1 FROM @extschema@.refresh_tokens t
-                           WHERE t.family_id = (claims->>'sid')::uuid AND t.user_id = u.id
-                             AND t.revoked_at IS NULL AND t.expires_at > now()) THEN
+        ELSIF NOT u.live THEN
             reason := 'the session has ended';
+        ELSIF u.role = 'customer' AND u.customer IS NULL THEN
+            reason := 'the customer has no customer record';
         END IF;
     END IF;
     IF reason IS NOT NULL THEN
         RAISE EXCEPTION 'invalid access token' USING ERRCODE = '28000', DETAIL = reason;
     END IF;
+    IF cached IS NULL THEN
+        PERFORM @extschema@.identity_cache_put(access_token, sub::text || ' ' || sid::text || ' ' || claimed_role,
+                                               floor((claims->>'exp')::numeric)::bigint + leeway);
+    END IF;
     user_id := u.id;
     role := u.role;
-    SELECT c.id INTO customer_id FROM @extschema@.customers c WHERE c.user_id = u.id;
-    IF role = 'customer' AND customer_id IS NULL THEN
-        RAISE EXCEPTION 'invalid access token' USING ERRCODE = '28000', DETAIL = 'the customer has no customer record';
-    END IF;
+    customer_id := u.customer;
     PERFORM @extschema@.set_actor(user_id, role, customer_id);
 END
 $$;
@@ -5373,6 +5417,9 @@ ALTER FUNCTION @extschema@.actor_user_id() OWNER TO balatrix_owner;
 ALTER FUNCTION @extschema@.actor_role() OWNER TO balatrix_owner;
 ALTER FUNCTION @extschema@.actor_customer_id() OWNER TO balatrix_owner;
 ALTER FUNCTION @extschema@.set_identity(text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.identity_cache_get(text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.identity_cache_put(text, text, bigint) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.tg_identity_cache_invalidate() OWNER TO balatrix_owner;
 ALTER FUNCTION @extschema@.clear_identity() OWNER TO balatrix_owner;
 ALTER FUNCTION @extschema@.actor_can_read(uuid) OWNER TO balatrix_owner;
 ALTER FUNCTION @extschema@.actor_can_write(uuid) OWNER TO balatrix_owner;
@@ -5388,7 +5435,12 @@ BEGIN
                              'notifications', 'audit_log']
     LOOP
         col := CASE t WHEN 'customers' THEN 'id' ELSE 'customer_id' END;
-        EXECUTE pg_catalog.format('CREATE POLICY api_read ON @extschema@.%I FOR SELECT TO balatrix_api USING (@extschema@.actor_can_read(%I))', t, col);
+        -- The customer and staff cases inline (C accessors, no PL/pgSQL call per row); resellers go
+        -- through actor_can_read, which looks the customer up.
+        EXECUTE pg_catalog.format('CREATE POLICY api_read ON @extschema@.%I FOR SELECT TO balatrix_api USING ('
+                                  '(@extschema@.actor_role() = ''customer'' AND %I = @extschema@.actor_customer_id())'
+                                  ' OR @extschema@.actor_role() IN (''super_admin'', ''admin'', ''support'')'
+                                  ' OR (@extschema@.actor_role() = ''reseller'' AND @extschema@.actor_can_read(%I)))', t, col, col);
         EXECUTE pg_catalog.format('CREATE POLICY api_insert ON @extschema@.%I FOR INSERT TO balatrix_api WITH CHECK (@extschema@.actor_can_write(%I))', t, col);
         EXECUTE pg_catalog.format('CREATE POLICY api_update ON @extschema@.%I FOR UPDATE TO balatrix_api USING (@extschema@.actor_can_write(%I)) WITH CHECK (@extschema@.actor_can_write(%I))', t, col, col);
         EXECUTE pg_catalog.format('CREATE POLICY api_delete ON @extschema@.%I FOR DELETE TO balatrix_api USING (@extschema@.actor_can_write(%I))', t, col);

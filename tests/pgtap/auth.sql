@@ -5,7 +5,7 @@
 -- MFA replay, the audit rows, and rate_limit_hit's fixed windows. The end-to-end view (the sidecar's
 -- routes) is tests/e2e/api_auth.sh.
 BEGIN;
-SELECT plan(47);
+SELECT plan(54);
 SET LOCAL client_min_messages = warning;
 
 -- ---- Contract -------------------------------------------------------------------------------
@@ -81,6 +81,40 @@ SELECT is(ARRAY[balatrix.rate_limit_hit('tap:k', 60, 2), balatrix.rate_limit_hit
 SELECT ok(balatrix.rate_limit_hit('tap:k', 60, 2) BETWEEN 1 AND 60, 'the third is refused with the seconds left in the window');
 UPDATE balatrix.rate_limit_hits SET window_start = window_start - interval '61 seconds' WHERE key = 'tap:k';
 SELECT is(balatrix.rate_limit_hit('tap:k', 60, 2), 0::bigint, 'a new window starts when the old one has ended');
+
+-- ---- set_identity's verified-token cache ------------------------------------------------------
+-- Tokens signed here with hmac_sha256 (its RFC 4231 vectors are in sql/identity.sql). A cached token
+-- skips the signature check, never the user and session checks; changing the keys empties the cache.
+CREATE FUNCTION pg_temp.b64u(b bytea) RETURNS text LANGUAGE sql AS
+$$ SELECT rtrim(translate(replace(encode(b, 'base64'), E'\n', ''), '+/', '-_'), '=') $$;
+CREATE FUNCTION pg_temp.token(key text, sub uuid, sid uuid, role text) RETURNS text LANGUAGE sql AS $$
+    SELECT si || '.' || pg_temp.b64u(balatrix.hmac_sha256(convert_to(key, 'UTF8'), convert_to(si, 'UTF8')))
+      FROM (SELECT pg_temp.b64u(convert_to('{"alg":"HS256","typ":"JWT"}', 'UTF8')) || '.' ||
+                   pg_temp.b64u(convert_to(json_build_object('iss', 'balatrix', 'aud', 'balatrix-api', 'sub', sub, 'sid', sid,
+                                                             'role', role, 'iat', floor(extract(epoch FROM now()))::bigint,
+                                                             'exp', floor(extract(epoch FROM now()))::bigint + 900)::text, 'UTF8')) AS si) x
+$$;
+DELETE FROM balatrix.api_signing_keys;
+SELECT balatrix.set_api_signing_key('cache-test-key-cache-test-key-0123456789');
+CREATE TEMP TABLE s3 AS SELECT balatrix.auth_login_succeeded((SELECT user_id FROM reg), sha256('c1'), 3600) AS family;
+CREATE TEMP TABLE tok AS SELECT pg_temp.token('cache-test-key-cache-test-key-0123456789', (SELECT user_id FROM reg), (SELECT family FROM s3), 'customer') AS t;
+SELECT is((SELECT role FROM balatrix.set_identity((SELECT t FROM tok))), 'customer', 'a token made here verifies');
+SELECT is((SELECT role FROM balatrix.set_identity((SELECT t FROM tok))), 'customer', 'and again (from the cache)');
+SELECT is(balatrix.identity_cache_get((SELECT t FROM tok)), (SELECT user_id FROM reg)::text || ' ' || (SELECT family FROM s3)::text || ' customer',
+          'the cache holds its verified claims');
+UPDATE balatrix.refresh_tokens SET revoked_at = now(), revoked_reason = 'logout' WHERE family_id = (SELECT family FROM s3);
+SELECT throws_ok($$SELECT balatrix.set_identity((SELECT t FROM tok))$$, '28000', 'invalid access token',
+                 'a cached token of a logged-out session is refused');
+UPDATE balatrix.refresh_tokens SET revoked_at = NULL, revoked_reason = NULL WHERE family_id = (SELECT family FROM s3);
+UPDATE balatrix.users SET is_active = false WHERE id = (SELECT user_id FROM reg);
+SELECT throws_ok($$SELECT balatrix.set_identity((SELECT t FROM tok))$$, '28000', 'invalid access token',
+                 'a cached token of a deactivated user is refused');
+UPDATE balatrix.users SET is_active = true WHERE id = (SELECT user_id FROM reg);
+DELETE FROM balatrix.api_signing_keys;
+SELECT balatrix.set_api_signing_key('another-key-another-key-another-key-0123');
+SELECT is(balatrix.identity_cache_get((SELECT t FROM tok)), NULL, 'changing the signing keys empties the cache');
+SELECT throws_ok($$SELECT balatrix.set_identity((SELECT t FROM tok))$$, '28000', 'invalid access token',
+                 'so a token of a removed key is refused at once');
 
 SELECT * FROM finish();
 ROLLBACK;

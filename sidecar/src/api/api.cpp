@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <exception>
@@ -293,6 +294,45 @@ Authed(const Services& services, const RequestContext& context, const Roles& rol
 		return std::move(*limited);
 	return InTransaction(services, context, &principal,
 	                     [&](pqxx::transaction_base& tx) { return body(tx, principal); });
+}
+
+Reply
+AuthedRead(const Services& services, const RequestContext& context, const Roles& roles, const std::string& expression,
+           std::string_view message)
+{
+	auto authenticated = Authenticate(services, context);
+	if (auto* reply = std::get_if<Reply>(&authenticated))
+		return std::move(*reply);
+	const Principal& principal = std::get<Principal>(authenticated);
+	if (!roles.empty() && std::find(roles.begin(), roles.end(), principal.role) == roles.end())
+		return Forbidden(context);
+	if (auto limited = CheckRateLimit(services, context, services.options.api, principal.user_id))
+		return std::move(*limited);
+	try {
+		db::Lease lease = services.pool.Acquire(services.options.pool_timeout);
+		try {
+			pqxx::nontransaction tx(*lease);
+			const pqxx::result rows =
+				tx.exec_params("SELECT " + expression + " FROM balatrix.set_identity($1) AS caller", principal.access_token);
+			json data = rows.empty() || rows[0][0].is_null() ? json(nullptr) : WireJson(rows[0][0].c_str());
+			return http::Success(context, message, data);
+		} catch (const pqxx::broken_connection&) {
+			lease.Discard();
+			throw;
+		}
+	} catch (const pqxx::sql_error& e) {
+		if (e.sqlstate() == "28000")
+			return Failure(context, ErrorCode::kUnauthorized, "Session expired or revoked");
+		return DbFailure(services, context, e);
+	} catch (const pqxx::broken_connection& e) {
+		LogEvent(services.logger, LogLevel::kWarn, "database_connection_lost",
+		         json{{"request_id", context.request_id}, {"error", services.pool.Scrub(e.what())}});
+		return Failure(context, ErrorCode::kServiceUnavailable, "The database is unavailable; try again");
+	} catch (const db::PoolError& e) {
+		LogEvent(services.logger, LogLevel::kWarn, "database_unavailable",
+		         json{{"request_id", context.request_id}, {"error", services.pool.Scrub(e.what())}});
+		return Failure(context, ErrorCode::kServiceUnavailable, "The database is unavailable; try again");
+	}
 }
 
 // ---- wire JSON --------------------------------------------------------------------------------------------

@@ -906,11 +906,9 @@ RegisterSubscriptionRoutes(Registry& registry)
 	             RouteDoc{"The caller's dashboard: subscription, stats, balance", "Subscriptions", true, kAnyRole,
 	                      nullptr, nullptr},
 	             [&s](const RequestContext& context) {
-					 return Authed(s, context, kAnyRole, [&](pqxx::transaction_base& tx, const Principal&) {
-						 // One statement, planned once per connection (balatrix.api_my_dashboard is PL/pgSQL).
-						 return http::Success(context, "Dashboard retrieved",
-			                                  QueryJson(tx, "SELECT balatrix.api_my_dashboard()"));
-					 });
+					 // One statement, identity included (AuthedRead); the dashboard's query is planned once per
+					 // connection (balatrix.api_my_dashboard is PL/pgSQL).
+					 return AuthedRead(s, context, kAnyRole, "balatrix.api_my_dashboard()", "Dashboard retrieved");
 				 });
 
 	registry.Add("GET", "/api/subscriptions/:id",
