@@ -11,6 +11,7 @@ source scripts/env.sh
 PIDFILE=$BALATRIX_RUN_DIR/sidecar.pid
 LOG=$BALATRIX_RUN_DIR/sidecar.log
 SECRETS=$BALATRIX_RUN_DIR/sidecar.env
+DEMO_PASSWORD='Demo-Balatrix-2026!'
 export PGHOST=$BALATRIX_PGHOST PGPORT=$BALATRIX_PGPORT PGUSER=postgres
 unset PGDATABASE
 
@@ -48,6 +49,29 @@ SQL
 	fi
 
 	[ -x "$BALATRIX_SIDECAR_BIN" ] || { echo "run: $BALATRIX_SIDECAR_BIN is missing (make build)" >&2; exit 1; }
+
+	# The database verifies the sidecar's access tokens itself: it needs the same key (README, "The API's
+	# identity"). Then two demo logins (created once): a super_admin, and the customer Anita Sharma of
+	# scripts/demo.sql. Their password is for this private cluster only.
+	local jwt_secret
+	jwt_secret=$(sed -n 's/^JWT_SECRET=//p' "$SECRETS")
+	psql -X -q -v ON_ERROR_STOP=1 -d "$BALATRIX_DB" -v key="$jwt_secret" >/dev/null <<'SQL'
+SELECT balatrix.set_api_signing_key(:'key');
+SQL
+	local demo_hash
+	demo_hash=$(printf '%s\n' "$DEMO_PASSWORD" | "$BALATRIX_SIDECAR_BIN" hash-password)
+	psql -X -q -v ON_ERROR_STOP=1 -d "$BALATRIX_DB" -v hash="$demo_hash" <<'SQL'
+INSERT INTO balatrix.users (email, password_hash, first_name, last_name, role, email_verified_at, password_changed_at)
+SELECT 'admin@balatrix.local', :'hash', 'Demo', 'Admin', 'super_admin', now(), now()
+ WHERE NOT EXISTS (SELECT 1 FROM balatrix.users WHERE lower(email) = 'admin@balatrix.local');
+WITH u AS (
+    INSERT INTO balatrix.users (email, password_hash, first_name, last_name, role, email_verified_at, password_changed_at)
+    SELECT 'anita.sharma@example.in', :'hash', 'Anita', 'Sharma', 'customer', now(), now()
+     WHERE NOT EXISTS (SELECT 1 FROM balatrix.users WHERE lower(email) = 'anita.sharma@example.in')
+    RETURNING id
+)
+UPDATE balatrix.customers c SET user_id = u.id FROM u WHERE c.email = 'anita.sharma@example.in' AND c.user_id IS NULL;
+SQL
 	stop_sidecar
 	(
 		set -a
@@ -70,6 +94,14 @@ Balatrix is running.
   logs         $LOG
                $(readlink -f "$BALATRIX_RUN_DIR/$BALATRIX_CLUSTER")/server.log
   stop         make stop
+
+Log in (demo users of this private cluster, password $DEMO_PASSWORD):
+  curl -s -X POST $url/api/auth/login -H 'Content-Type: application/json' \\
+       -d '{"email":"admin@balatrix.local","password":"$DEMO_PASSWORD"}'        (super_admin)
+  curl -s -X POST $url/api/auth/login -H 'Content-Type: application/json' \\
+       -d '{"email":"anita.sharma@example.in","password":"$DEMO_PASSWORD"}'     (customer)
+  then: curl -s $url/api/subscriptions/my-dashboard -H "Authorization: Bearer <accessToken>"
+  API description: $url/openapi.json
 BANNER
 			return 0
 		fi

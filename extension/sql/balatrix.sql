@@ -6870,7 +6870,17 @@ BEGIN
          ORDER BY (a.id = (SELECT s.account_id FROM s)) IS TRUE DESC, a.created_at, a.id LIMIT 1
     )
     SELECT pg_catalog.jsonb_build_object(
-        'subscription', (SELECT pg_catalog.to_jsonb(s) || pg_catalog.jsonb_build_object('plan', p.j, 'rate_plan', p.j)
+        -- The fields a dashboard shows (GET /api/subscriptions/:id has the whole row): a smaller document is
+        -- measurably cheaper to build here and to re-encode in the sidecar (BENCHMARKS.md).
+        'subscription', (SELECT pg_catalog.jsonb_build_object(
+                                   'id', s.id, 'subscription_number', s.subscription_number, 'status', s.status,
+                                   'account_id', s.account_id, 'rate_plan_id', s.rate_plan_id,
+                                   'pending_rate_plan_id', s.pending_rate_plan_id, 'billing_cycle', s.billing_cycle,
+                                   'currency', s.currency, 'recurring_price', s.recurring_price,
+                                   'started_at', s.started_at, 'trial_ends_at', s.trial_ends_at,
+                                   'current_period_start', s.current_period_start,
+                                   'current_period_end', s.current_period_end, 'auto_renew', s.auto_renew,
+                                   'cancel_at_period_end', s.cancel_at_period_end, 'plan', p.j, 'rate_plan', p.j)
                            FROM s CROSS JOIN LATERAL (
                                SELECT pg_catalog.jsonb_build_object(
                                           'id', rp.id, 'code', rp.code, 'name', rp.name, 'plan_code', rp.code,

@@ -20,6 +20,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <iostream>
+#include <string_view>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -250,12 +252,38 @@ Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigse
 	return 0;
 }
 
+// `balatrix-sidecar hash-password`: reads one password from stdin (the first line, without its newline) and
+// prints its argon2id hash, for bootstrapping the first admin in SQL (README) and for make run's demo users.
+int
+HashPasswordCommand()
+{
+	std::string password;
+	if (!std::getline(std::cin, password) || password.empty()) {
+		std::fprintf(stderr, "%s hash-password: give the password on stdin\n", kProgram);
+		return kExitConfig;
+	}
+	const balatrix::sidecar::crypto::Argon2idHasher hasher;
+	const auto hash = hasher.Hash(password);
+	if (!hash) {
+		std::fprintf(stderr, "%s hash-password: the password could not be hashed (too long?)\n", kProgram);
+		return kExitFailure;
+	}
+	std::printf("%s\n", hash->c_str());
+	return 0;
+}
+
 } // namespace
 
 int
-main()
+main(int argc, char** argv)
 {
 	namespace sidecar = balatrix::sidecar;
+	if (argc == 2 && std::string_view(argv[1]) == "hash-password")
+		return HashPasswordCommand();
+	if (argc > 1) {
+		std::fprintf(stderr, "usage: %s [hash-password]\n  (configuration comes from the environment; see README)\n", kProgram);
+		return kExitConfig;
+	}
 
 	sidecar::ConfigResult result = sidecar::Config::FromEnv(sidecar::ProcessEnvironment());
 	if (const auto* problems = std::get_if<std::vector<sidecar::ConfigProblem>>(&result)) {

@@ -228,6 +228,18 @@ is "$(req cu_admin2 POST /api/auth/users "$ADMIN_TOKEN" "{\"email\":\"adm2-$S@ex
 is "$(req cu_super POST /api/auth/users "$SUPER_TOKEN" "{\"email\":\"adm3-$S@example.in\",\"password\":\"$PW\",\"role\":\"admin\",\"firstName\":\"A\",\"lastName\":\"D\"}")" 201 "a super_admin can"
 is "$(req cu_bad POST /api/auth/users "$SUPER_TOKEN" "{\"email\":\"adm4-$S@example.in\",\"password\":\"$PW\",\"role\":\"root\",\"firstName\":\"A\",\"lastName\":\"D\"}")" 422 "an unknown role -> 422"
 
+# ---- the first admin, bootstrapped by the DBA with `balatrix-sidecar hash-password` (README) ------------
+HASH=$(printf '%s\n' "$PW" | "$API_BIN" hash-password)
+[[ $HASH == '$argon2id$'* ]]
+ok $? "hash-password prints an argon2id hash"
+as_postgres -v hash="$HASH" >/dev/null <<SQL
+INSERT INTO balatrix.users (email, password_hash, first_name, last_name, role) VALUES ('ops-$S@example.in', :'hash', 'Ops', 'Admin', 'super_admin');
+SQL
+is "$(req boot POST /api/auth/login - "{\"email\":\"ops-$S@example.in\",\"password\":\"$PW\"}")" 200 "a super_admin inserted with that hash logs in"
+is "$(jq_ boot '$j->{data}{user}{role}')" super_admin "... as super_admin"
+"$API_BIN" hash-password </dev/null >/dev/null 2>&1
+is "$?" 2 "hash-password without a password on stdin exits 2"
+
 # ---- RLS from raw SQL as balatrix_api ---------------------------------------------------------------------------
 as_api() { psql -X -q -At -h "$PGH" -p "$PGP" -U balatrix_api -d "$PGD" "$@" 2>&1; }
 is "$(as_api -c "SELECT count(*) FROM balatrix.customers")" 0 "raw SQL as balatrix_api without an identity sees no customer"

@@ -46,6 +46,36 @@ TEST(WireJson, InvalidTextThrows)
 	EXPECT_THROW(WireJson(""), nlohmann::json::parse_error);
 }
 
+TEST(WireJsonText, SameValueAsWireJsonWithoutADom)
+{
+	// jsonb's text form (spaces after ':' and ','), nested, money, exponents, escapes, non-ASCII, nulls.
+	for (const char* input :
+	     {R"({"plan_code": "BASIC", "rate_plan": {"monthly_price": 499.0000, "included_minutes": 100}})",
+	      R"([{"tax_amount_cgst": 1}, -2.5e-3, "a_b: c", null, true, false, [], {}])",
+	      R"({"quote_\"key": "x\"y_z", "name": "Kāveri Tech", "n_neg": -42, "big": 12345678901234567890.1234})",
+	      R"({"_private": 1, "a__b": 2, "nested_list": [{"k_v": [1.0, 2]}]})", "null", "42", "3.14"}) {
+		SCOPED_TRACE(input);
+		const std::string text = WireJsonText(input);
+		EXPECT_EQ(WireJson(text), WireJson(input)); // WireJson of already-wire text changes nothing further
+	}
+	EXPECT_EQ(WireJsonText(R"({"monthly_price": 499.0000, "count_all": 3})"), R"({"monthlyPrice":"499.0000","countAll":3})");
+	EXPECT_EQ(WireJsonText(R"({"note": "a, b: c_d"})"), R"({"note":"a, b: c_d"})"); // values keep their spaces
+	EXPECT_THROW(WireJsonText(R"({"open)"), std::invalid_argument);
+}
+
+TEST(SuccessWithRawData, TheSameEnvelopeAsSuccess)
+{
+	http::RequestContext context;
+	context.request_id = "req-1";
+	const json raw = json::parse(http::SuccessWithRawData(context, "Done \"ok\"", R"({"a":"1.50"})", 200).body);
+	const json dom = json::parse(http::Success(context, "Done \"ok\"", json{{"a", "1.50"}}).body);
+	EXPECT_EQ(raw["success"], dom["success"]);
+	EXPECT_EQ(raw["message"], dom["message"]);
+	EXPECT_EQ(raw["data"], dom["data"]);
+	EXPECT_EQ(raw["metadata"]["requestId"], "req-1");
+	EXPECT_EQ(raw.size(), dom.size());
+}
+
 TEST(Pagination, DefaultsCapsAndTotals)
 {
 	http::QueryParams none(std::vector<http::QueryParams::Entry>{});

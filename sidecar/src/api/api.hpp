@@ -153,6 +153,11 @@ http::Reply DbFailure(const Services& services, const http::RequestContext& cont
 // parse_error for invalid text.
 nlohmann::json WireJson(std::string_view text);
 
+// The same conversion as WireJson, text to text, for JSON the database produced (so well-formed): keys
+// camelCased, fractional numbers quoted, insignificant whitespace dropped; no DOM is built. Key order is
+// the database's. Throws std::invalid_argument for an unterminated string.
+std::string WireJsonText(std::string_view text);
+
 // The first column of the first row of `sql` as wire JSON; JSON null when there is no row or it is NULL.
 template <typename... Args>
 nlohmann::json

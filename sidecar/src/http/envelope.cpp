@@ -139,6 +139,19 @@ Success(const RequestContext& context, std::string_view message, const nlohmann:
 }
 
 Reply
+SuccessWithRawData(const RequestContext& context, std::string_view message, std::string_view data, int status)
+{
+	std::string body = R"({"success":true,"message":)";
+	body += Serialize(ordered_json(message));
+	body += R"(,"data":)";
+	body.append(data);
+	body += R"(,"metadata":)";
+	body += Serialize(Metadata(MetaOf(context)));
+	body.push_back('}');
+	return Reply{status, std::move(body), {}};
+}
+
+Reply
 Failure(const RequestContext& context, ErrorCode code, std::string_view message, const nlohmann::json& details)
 {
 	return Reply{ToHttpStatus(code), Serialize(ErrorEnvelope(code, message, details, MetaOf(context))), {}};

@@ -71,6 +71,10 @@ struct Reply {
 // A success envelope stamped with the context's request id and the current time.
 Reply Success(const RequestContext& context, std::string_view message, const nlohmann::json& data, int status = 200);
 
+// Success with `data` already serialized as JSON text (spliced in as is; the caller guarantees it is valid
+// JSON). The same envelope, key order and metadata as Success.
+Reply SuccessWithRawData(const RequestContext& context, std::string_view message, std::string_view data, int status = 200);
+
 // An error envelope with status ToHttpStatus(code); `details` may be null.
 Reply Failure(const RequestContext& context, ErrorCode code, std::string_view message, const nlohmann::json& details);
 
