@@ -15,6 +15,8 @@ PACKAGES=(
 	libsodium-dev liboath-dev
 	# tests: GoogleTest, pgTAP and pg_prove, curl for the end-to-end scripts
 	libgtest-dev libgmock-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl curl
+	# tests: the SMTP server that captures mail (tests/fakes/smtp_capture.py)
+	python3-aiosmtpd
 	# benchmarks: the prefix extension (a GiST baseline of bench/rating_lookup.sh); wrk, the HTTP load
 	# generator of bench/api.sh
 	postgresql-15-prefix wrk
@@ -30,6 +32,13 @@ for pkg in "${PACKAGES[@]}"; do
 		[[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
 	}
 done
+
+# The npm `stripe` package, for one cross-check test (tests/fakes/package.json, pinned; the test skips
+# without it). Best effort: no npm or no registry only skips that test.
+if [ ! -d "$(dirname "$0")/../tests/fakes/node_modules/stripe" ] && command -v npm >/dev/null; then
+	timeout 180 npm ci --prefix "$(dirname "$0")/../tests/fakes" --no-audit --no-fund >&2 ||
+		echo "deps: npm ci in tests/fakes failed; the Stripe cross-check test will be skipped" >&2
+fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
