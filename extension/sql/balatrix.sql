@@ -7260,6 +7260,162 @@ COMMENT ON FUNCTION @extschema@.api_metrics() IS
 ALTER FUNCTION @extschema@.api_metrics() OWNER TO balatrix_owner;
 
 -- ============================================================================================
+-- The outbox consumer: claims, completion, retries with backoff, dead letter
+-- ============================================================================================
+-- A consumer (the sidecar, as balatrix_api, which cannot UPDATE event_outbox) polls or wakes on
+-- NOTIFY balatrix_events, then per batch:
+--
+--   claim_events(worker)            -> leases up to N due events to this worker for lease_seconds
+--   ... delivers each (mail, webhook, SMS; notifications makes each delivery once per recipient) ...
+--   complete_event(id, worker)      -> done, if the lease is still this worker's
+--   fail_event(id, worker, error)   -> retry later with backoff, or dead after max_attempts
+--
+-- Each call is its own short transaction: the lease (locked_by, locked_until), not a row lock held
+-- across the delivery, is what keeps a second consumer away while the first one works. FOR UPDATE
+-- SKIP LOCKED only keeps two concurrent claims from waiting on, or both taking, the same row; a
+-- claim racing another on an expired lease re-checks the row after the winner commits (READ
+-- COMMITTED) and skips it. A consumer that dies leaves its events pending with a lease that
+-- expires, after which any consumer claims them again (at-least-once delivery; attempts counts
+-- every claim, so a poison event that kills its consumer still reaches max_attempts, at which the
+-- consumer's fail_event dead-letters it).
+--
+-- "Leased by this worker" means status pending and locked_by = worker, whether or not locked_until
+-- has passed: only a new claim changes locked_by, so while it is unchanged nobody else has taken the
+-- event over, and accepting a late completion spares a duplicate delivery. Worker names must be unique
+-- per consumer process (host, pid and a random part, say).
+
+CREATE FUNCTION @extschema@.claim_events(worker text, max_events integer DEFAULT 10, lease_seconds integer DEFAULT 60)
+    RETURNS SETOF @extschema@.event_outbox
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF worker IS NULL OR btrim(worker) = '' OR octet_length(worker) > 200 THEN
+        RAISE EXCEPTION 'claim_events: a worker name of 1 to 200 bytes is required' USING ERRCODE = '22023';
+    END IF;
+    IF max_events IS NULL OR max_events < 1 OR max_events > 1000 THEN
+        RAISE EXCEPTION 'claim_events: max_events must be between 1 and 1000' USING ERRCODE = '22023',
+              DETAIL = pg_catalog.format('max_events = %s', coalesce(max_events::text, 'NULL'));
+    END IF;
+    IF lease_seconds IS NULL OR lease_seconds < 1 OR lease_seconds > 86400 THEN
+        RAISE EXCEPTION 'claim_events: lease_seconds must be between 1 and 86400' USING ERRCODE = '22023',
+              DETAIL = pg_catalog.format('lease_seconds = %s', coalesce(lease_seconds::text, 'NULL'));
+    END IF;
+    -- Due and unleased, or leased with the lease run out (its consumer died or stalled).
+    RETURN QUERY
+    WITH picked AS (
+        SELECT e.id
+          FROM @extschema@.event_outbox e
+         WHERE e.status = 'pending'
+           AND ((e.locked_until IS NULL AND e.available_at <= now()) OR e.locked_until < now())
+         ORDER BY e.available_at, e.id
+         LIMIT max_events
+           FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE @extschema@.event_outbox e
+           SET locked_by = claim_events.worker,
+               locked_until = now() + make_interval(secs => claim_events.lease_seconds),
+               attempts = e.attempts + 1
+          FROM picked
+         WHERE e.id = picked.id
+        RETURNING e.*
+    )
+    SELECT c.* FROM claimed c ORDER BY c.available_at, c.id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.claim_events(text, integer, integer) IS
+    'Outbox consumer: leases to worker, for lease_seconds, up to max_events pending events that are due '
+    '(available_at <= now()) or whose lease has expired, oldest first (available_at, id), skipping rows another '
+    'claim holds (FOR UPDATE SKIP LOCKED); counts an attempt on each and returns them. 22023 for a blank or '
+    'over-long worker, max_events outside 1..1000 or lease_seconds outside 1..86400.';
+
+CREATE FUNCTION @extschema@.complete_event(id bigint, worker text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF complete_event.id IS NULL OR worker IS NULL OR btrim(worker) = '' THEN
+        RAISE EXCEPTION 'complete_event: an event id and a worker name are required' USING ERRCODE = '22023';
+    END IF;
+    UPDATE @extschema@.event_outbox e
+       SET status = 'done', processed_at = now(), locked_by = NULL, locked_until = NULL
+     WHERE e.id = complete_event.id AND e.status = 'pending' AND e.locked_by = complete_event.worker;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n > 0;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.complete_event(bigint, text) IS
+    'Outbox consumer: marks event id done (processed_at now(), lease cleared) when it is pending and leased by '
+    'worker, and returns true; false when not (done, dead, unknown, or claimed since by another worker: the '
+    'caller must not assume its delivery was recorded). 22023 for a NULL id or a blank worker.';
+
+CREATE FUNCTION @extschema@.fail_event(id bigint, worker text, error text, max_attempts integer DEFAULT 8)
+    RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    outcome text;
+BEGIN
+    IF fail_event.id IS NULL OR worker IS NULL OR btrim(worker) = '' THEN
+        RAISE EXCEPTION 'fail_event: an event id and a worker name are required' USING ERRCODE = '22023';
+    END IF;
+    IF max_attempts IS NULL OR max_attempts < 1 OR max_attempts > 1000 THEN
+        RAISE EXCEPTION 'fail_event: max_attempts must be between 1 and 1000' USING ERRCODE = '22023',
+              DETAIL = pg_catalog.format('max_attempts = %s', coalesce(max_attempts::text, 'NULL'));
+    END IF;
+    -- Backoff 30 s * 2^(attempts - 1), at most 6 hours; the exponent is capped first so that a huge
+    -- attempts cannot overflow (2^10 * 30 s already exceeds 6 hours).
+    UPDATE @extschema@.event_outbox e
+       SET status = CASE WHEN e.attempts >= fail_event.max_attempts THEN 'dead' ELSE 'pending' END,
+           available_at = CASE WHEN e.attempts >= fail_event.max_attempts THEN e.available_at
+                               ELSE now() + make_interval(secs => least(30 * power(2, least(greatest(e.attempts - 1, 0), 20)), 21600))
+                          END,
+           last_error = left(fail_event.error, 2000),
+           locked_by = NULL,
+           locked_until = NULL
+     WHERE e.id = fail_event.id AND e.status = 'pending' AND e.locked_by = fail_event.worker
+    RETURNING CASE WHEN e.status = 'dead' THEN 'dead' ELSE 'retry' END INTO outcome;
+    RETURN coalesce(outcome, 'lost');
+END
+$$;
+COMMENT ON FUNCTION @extschema@.fail_event(bigint, text, text, integer) IS
+    'Outbox consumer: records a failed delivery of event id leased by worker: last_error (first 2000 characters), '
+    'lease cleared, and either ''retry'' (still pending, available_at = now() + least(30 s * 2^(attempts - 1), 6 h)) '
+    'or, once attempts >= max_attempts, ''dead'' (status dead, left for a person). ''lost'' when the event is not '
+    'pending and leased by worker (nothing changed). 22023 for a NULL id, a blank worker or max_attempts outside 1..1000.';
+
+CREATE FUNCTION @extschema@.outbox_stats() RETURNS TABLE (status text, events bigint, oldest timestamptz)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    -- One row per state, always all four, in this order. A pending event whose lease has expired
+    -- counts as pending (it is claimable again).
+    WITH classified AS (
+        SELECT CASE WHEN e.status = 'pending' AND e.locked_until >= now() THEN 'leased' ELSE e.status END AS state,
+               e.created_at
+          FROM @extschema@.event_outbox e
+    )
+    SELECT s.state, count(c.state), min(c.created_at)
+      FROM unnest(ARRAY['pending', 'leased', 'done', 'dead']) WITH ORDINALITY AS s (state, ord)
+      LEFT JOIN classified c ON c.state = s.state
+     GROUP BY s.state, s.ord
+     ORDER BY s.ord
+$$;
+COMMENT ON FUNCTION @extschema@.outbox_stats() IS
+    'Outbox monitoring: for each of pending (waiting, or with an expired lease), leased (claimed, lease running), '
+    'done and dead, the number of events and the created_at of the oldest (NULL when none). Always four rows.';
+
+-- Privileges: owned by balatrix_owner (SECURITY DEFINER: balatrix_api has no UPDATE on event_outbox),
+-- executable by the API role only.
+ALTER FUNCTION @extschema@.claim_events(text, integer, integer) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.complete_event(bigint, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.fail_event(bigint, text, text, integer) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.outbox_stats() OWNER TO balatrix_owner;
+
+-- ============================================================================================
 -- Ownership, dump configuration, row-level security and privileges
 -- ============================================================================================
 DO $finish$
@@ -7470,6 +7626,16 @@ GRANT EXECUTE ON FUNCTION
 -- Privileges of section "The API: metrics" (after the general ones, as in the upgrade script).
 REVOKE ALL ON FUNCTION @extschema@.api_metrics() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.api_metrics() TO balatrix_api, balatrix_readonly;
+
+-- Privileges of section "The outbox consumer: claims, completion, retries with backoff, dead letter" (after the general ones, as in the upgrade script).
+REVOKE ALL ON FUNCTION
+    @extschema@.claim_events(text, integer, integer), @extschema@.complete_event(bigint, text),
+    @extschema@.fail_event(bigint, text, text, integer), @extschema@.outbox_stats()
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.claim_events(text, integer, integer), @extschema@.complete_event(bigint, text),
+    @extschema@.fail_event(bigint, text, text, integer), @extschema@.outbox_stats()
+    TO balatrix_api;
 
 -- Keep last: the SECURITY DEFINER functions (owned by balatrix_owner) call the internal ones.
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO balatrix_owner;

@@ -5,7 +5,7 @@
 -- MFA replay, the audit rows, and rate_limit_hit's fixed windows. The end-to-end view (the sidecar's
 -- routes) is tests/e2e/api_auth.sh.
 BEGIN;
-SELECT plan(54);
+SELECT plan(56);
 SET LOCAL client_min_messages = warning;
 
 -- ---- Contract -------------------------------------------------------------------------------
@@ -23,6 +23,10 @@ SELECT ok(NOT has_function_privilege('public', 'balatrix.auth_login_lookup(text)
 SELECT ok(NOT has_function_privilege('balatrix_readonly', 'balatrix.auth_refresh(bytea, bytea, integer)', 'EXECUTE'), 'reporting may not rotate tokens');
 SELECT ok(NOT has_function_privilege('balatrix_api', 'balatrix.audit_auth(text, uuid, jsonb)', 'EXECUTE'), 'balatrix_api may not write arbitrary auth audit rows');
 SELECT ok(NOT has_table_privilege('balatrix_api', 'balatrix.rate_limit_hits', 'SELECT'), 'the rate-limit table is the owner''s');
+SELECT ok(NOT has_function_privilege('balatrix_api', 'balatrix.identity_cache_put(text, text, bigint)', 'EXECUTE'),
+          'balatrix_api cannot plant a verified token in the cache');
+SELECT ok(NOT has_function_privilege('balatrix_api', 'balatrix.identity_cache_get(text)', 'EXECUTE'),
+          'nor read it');
 SELECT ok((SELECT c.relpersistence = 'u' FROM pg_catalog.pg_class c WHERE c.oid = 'balatrix.rate_limit_hits'::regclass), 'rate_limit_hits is unlogged');
 
 -- ---- Registration ---------------------------------------------------------------------------
