@@ -6578,6 +6578,39 @@ GRANT EXECUTE ON FUNCTION
     TO balatrix_api;
 
 
+-- ============================================================================================
+-- Gateway webhooks: received once
+-- ============================================================================================
+CREATE FUNCTION @extschema@.record_webhook_event(gateway text, event_id text, event_type text, payload jsonb)
+    RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF gateway IS NULL OR gateway NOT IN ('razorpay', 'stripe') THEN
+        RAISE EXCEPTION 'record_webhook_event: unknown gateway %', gateway USING ERRCODE = '22023';
+    END IF;
+    IF event_id IS NULL OR event_id = '' OR octet_length(event_id) > 200 OR event_type IS NULL OR event_type = ''
+       OR octet_length(event_type) > 200 OR payload IS NULL THEN
+        RAISE EXCEPTION 'record_webhook_event: an event id, a type and a payload are required' USING ERRCODE = '22023';
+    END IF;
+    INSERT INTO @extschema@.webhook_events (gateway, event_id, event_type, payload, signature_verified)
+    VALUES (gateway, event_id, event_type, payload, true)
+    ON CONFLICT ON CONSTRAINT webhook_events_gateway_event_id_key DO NOTHING;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n > 0;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.record_webhook_event(text, text, text, jsonb) IS
+    'Stores a gateway webhook whose signature the sidecar verified, once per (gateway, event_id): true when new, '
+    'false for a redelivery (nothing changes). 22023 for an unknown gateway or a missing id, type or payload.';
+ALTER FUNCTION @extschema@.record_webhook_event(text, text, text, jsonb) OWNER TO balatrix_owner;
+REVOKE ALL ON FUNCTION @extschema@.record_webhook_event(text, text, text, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.record_webhook_event(text, text, text, jsonb) TO balatrix_api;
+
+
 -- Keep last: the SECURITY DEFINER functions (owned by balatrix_owner) call the internal ones.
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO balatrix_owner;
 -- ... but not the rate-deck loaders and the rating functions: operators' tools, which no API function calls.

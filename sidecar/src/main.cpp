@@ -192,6 +192,8 @@ Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigse
 	api_options.registration.max = config.rate_limits.registration;
 	api_options.password_reset.max = config.rate_limits.password_reset;
 	api_options.cdr.max = config.rate_limits.cdr;
+	api_options.razorpay_webhook_secret = config.razorpay_webhook_secret;
+	api_options.stripe_webhook_secret = config.stripe_webhook_secret;
 	const sidecar::api::Services services{pool, tokens, passwords, random, totp, clock, logger, api_options};
 	sidecar::api::Registry registry(router, services);
 	sidecar::api::RegisterApiRoutes(registry);

@@ -76,6 +76,9 @@ struct ApiOptions {
 	RateLimit registration{"register", 3, std::chrono::seconds(3600)};
 	RateLimit password_reset{"reset", 3, std::chrono::seconds(3600)};
 	RateLimit cdr{"cdr", 1000, std::chrono::seconds(60)};
+	// Gateway webhook secrets (RAZORPAY_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET); unset: the route answers 503.
+	std::optional<std::string> razorpay_webhook_secret;
+	std::optional<std::string> stripe_webhook_secret;
 };
 
 // What handlers need besides the request. Every reference must outlive the handlers.

@@ -61,5 +61,6 @@ void RegisterDidRoutes(Registry& registry);
 void RegisterCdrRoutes(Registry& registry);
 void RegisterInvoiceRoutes(Registry& registry);
 void RegisterReportRoutes(Registry& registry);
+void RegisterPaymentRoutes(Registry& registry);
 
 } // namespace balatrix::sidecar::api

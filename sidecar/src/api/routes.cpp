@@ -14,6 +14,7 @@ RegisterApiRoutes(Registry& registry)
 	RegisterCdrRoutes(registry);
 	RegisterInvoiceRoutes(registry);
 	RegisterReportRoutes(registry);
+	RegisterPaymentRoutes(registry);
 }
 
 } // namespace balatrix::sidecar::api
