@@ -105,6 +105,20 @@ Authenticate(const Services& services, const RequestContext& context)
 	return Principal{claims.subject, claims.role, claims.session_id, token};
 }
 
+namespace {
+
+// 503 for a database that cannot be reached (pool timeout, lost connection), logged as `event` with the
+// error's text (connection details scrubbed).
+Reply
+Unavailable(const Services& services, const RequestContext& context, const char* event, const std::exception& error)
+{
+	LogEvent(services.logger, LogLevel::kWarn, event,
+	         json{{"request_id", context.request_id}, {"error", services.pool.Scrub(error.what())}});
+	return Failure(context, ErrorCode::kServiceUnavailable, "The database is unavailable; try again");
+}
+
+} // namespace
+
 Reply
 DbFailure(const Services& services, const RequestContext& context, const pqxx::sql_error& error)
 {
@@ -233,13 +247,9 @@ InTransaction(const Services& services, const RequestContext& context, const Pri
 			return Failure(context, ErrorCode::kServiceUnavailable,
 			               "The database connection was lost while committing; the outcome is unknown");
 		} catch (const pqxx::broken_connection& e) {
-			LogEvent(services.logger, LogLevel::kWarn, "database_connection_lost",
-			         json{{"request_id", context.request_id}, {"error", services.pool.Scrub(e.what())}});
-			return Failure(context, ErrorCode::kServiceUnavailable, "The database is unavailable; try again");
+			return Unavailable(services, context, "database_connection_lost", e);
 		} catch (const db::PoolError& e) {
-			LogEvent(services.logger, LogLevel::kWarn, "database_unavailable",
-			         json{{"request_id", context.request_id}, {"error", services.pool.Scrub(e.what())}});
-			return Failure(context, ErrorCode::kServiceUnavailable, "The database is unavailable; try again");
+			return Unavailable(services, context, "database_unavailable", e);
 		}
 	}
 }
@@ -266,9 +276,7 @@ CheckRateLimit(const Services& services, const RequestContext& context, const Ra
 		return DbFailure(services, context, e);
 	} catch (const std::exception& e) {
 		// Unavailable database (pool timeout, lost connection): that error, not a silent pass.
-		LogEvent(services.logger, LogLevel::kWarn, "database_unavailable",
-		         json{{"request_id", context.request_id}, {"error", services.pool.Scrub(e.what())}});
-		return Failure(context, ErrorCode::kServiceUnavailable, "The database is unavailable; try again");
+		return Unavailable(services, context, "database_unavailable", e);
 	}
 	if (retry_after <= 0)
 		return std::nullopt;
@@ -278,22 +286,32 @@ CheckRateLimit(const Services& services, const RequestContext& context, const Ra
 	return refused;
 }
 
+namespace {
+
+// What Authed and AuthedRead do before any query: the token, the role, the general API rate limit.
+std::variant<Principal, Reply>
+Admit(const Services& services, const RequestContext& context, const Roles& roles)
+{
+	auto authenticated = Authenticate(services, context);
+	if (std::holds_alternative<Reply>(authenticated))
+		return authenticated;
+	const Principal& principal = std::get<Principal>(authenticated);
+	if (!roles.empty() && std::find(roles.begin(), roles.end(), principal.role) == roles.end())
+		return Forbidden(context);
+	if (auto limited = CheckRateLimit(services, context, services.options.api, principal.user_id))
+		return std::move(*limited);
+	return authenticated;
+}
+
+} // namespace
+
 Reply
 Authed(const Services& services, const RequestContext& context, const Roles& roles, const AuthedBody& body)
 {
-	auto authenticated = Authenticate(services, context);
-	if (auto* reply = std::get_if<Reply>(&authenticated))
+	auto admitted = Admit(services, context, roles);
+	if (auto* reply = std::get_if<Reply>(&admitted))
 		return std::move(*reply);
-	const Principal& principal = std::get<Principal>(authenticated);
-	if (!roles.empty()) {
-		bool allowed = false;
-		for (Role role : roles)
-			allowed = allowed || role == principal.role;
-		if (!allowed)
-			return Forbidden(context);
-	}
-	if (auto limited = CheckRateLimit(services, context, services.options.api, principal.user_id))
-		return std::move(*limited);
+	const Principal& principal = std::get<Principal>(admitted);
 	return InTransaction(services, context, &principal,
 	                     [&](pqxx::transaction_base& tx) { return body(tx, principal); });
 }
@@ -302,14 +320,10 @@ Reply
 AuthedRead(const Services& services, const RequestContext& context, const Roles& roles, const std::string& expression,
            std::string_view message)
 {
-	auto authenticated = Authenticate(services, context);
-	if (auto* reply = std::get_if<Reply>(&authenticated))
+	auto admitted = Admit(services, context, roles);
+	if (auto* reply = std::get_if<Reply>(&admitted))
 		return std::move(*reply);
-	const Principal& principal = std::get<Principal>(authenticated);
-	if (!roles.empty() && std::find(roles.begin(), roles.end(), principal.role) == roles.end())
-		return Forbidden(context);
-	if (auto limited = CheckRateLimit(services, context, services.options.api, principal.user_id))
-		return std::move(*limited);
+	const Principal& principal = std::get<Principal>(admitted);
 	try {
 		db::Lease lease = services.pool.Acquire(services.options.pool_timeout);
 		try {
@@ -333,13 +347,9 @@ AuthedRead(const Services& services, const RequestContext& context, const Roles&
 			return Failure(context, ErrorCode::kUnauthorized, "Session expired or revoked");
 		return DbFailure(services, context, e);
 	} catch (const pqxx::broken_connection& e) {
-		LogEvent(services.logger, LogLevel::kWarn, "database_connection_lost",
-		         json{{"request_id", context.request_id}, {"error", services.pool.Scrub(e.what())}});
-		return Failure(context, ErrorCode::kServiceUnavailable, "The database is unavailable; try again");
+		return Unavailable(services, context, "database_connection_lost", e);
 	} catch (const db::PoolError& e) {
-		LogEvent(services.logger, LogLevel::kWarn, "database_unavailable",
-		         json{{"request_id", context.request_id}, {"error", services.pool.Scrub(e.what())}});
-		return Failure(context, ErrorCode::kServiceUnavailable, "The database is unavailable; try again");
+		return Unavailable(services, context, "database_unavailable", e);
 	}
 }
 
