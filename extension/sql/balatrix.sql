@@ -1848,7 +1848,8 @@ CREATE TABLE @extschema@.invoices (
     subscription_id            uuid,
     original_invoice_id        uuid REFERENCES @extschema@.invoices (id) ON DELETE RESTRICT,
     status                     text NOT NULL DEFAULT 'draft'
-                               CONSTRAINT invoices_status CHECK (status IN ('draft', 'issued', 'partially_paid', 'paid', 'overdue', 'void')),
+                               CONSTRAINT invoices_status CHECK (status IN ('draft', 'issued', 'partially_paid', 'paid', 'overdue', 'void',
+                                                                         'partially_refunded', 'refunded')),
     currency                   @extschema@.currency_code NOT NULL DEFAULT 'INR',
     issue_date                 date,
     due_date                   date,
@@ -4064,10 +4065,7 @@ CREATE FUNCTION @extschema@.record_payment(invoice uuid, amount numeric, gateway
 DECLARE
     inv record;
     existing record;
-    outstanding numeric;
-    applied numeric;
     pay uuid;
-    settled boolean;
     paid_ts timestamptz := CASE WHEN paid_on IS NULL THEN now() ELSE paid_on::timestamp AT TIME ZONE 'Asia/Kolkata' END;
 BEGIN
     IF invoice IS NULL OR amount IS NULL OR amount <= 0 OR amount <> pg_catalog.round(amount, 2) THEN
@@ -4095,42 +4093,13 @@ BEGIN
         RAISE EXCEPTION 'invoice % is % (%): it takes no payment', coalesce(inv.invoice_number, invoice::text), inv.status,
                         replace(inv.document_type, '_', ' ') USING ERRCODE = '55000';
     END IF;
-    outstanding := inv.total - inv.amount_paid - inv.amount_credited;
-    applied := least(amount, outstanding);
     INSERT INTO @extschema@.payments (customer_id, account_id, invoice_id, subscription_id, purpose, gateway,
                                       gateway_payment_id, amount, currency, status, idempotency_key, captured_at, attempts)
     VALUES (inv.customer_id, inv.account_id, inv.id, inv.subscription_id, 'invoice', gateway, gateway_payment_id, amount,
             inv.currency, 'captured', idempotency_key, paid_ts, 1)
     RETURNING id INTO pay;
-    PERFORM @extschema@.post_ledger_entry(inv.account_id, 'payment', amount, 'payment', pay::text,
-                                          'Payment towards ' || inv.invoice_number,
-                                          pg_catalog.jsonb_build_object('invoice_id', inv.id, 'applied', applied,
-                                                                        'unapplied', amount - applied));
-    settled := inv.amount_paid + applied + inv.amount_credited >= inv.total;
-    UPDATE @extschema@.invoices i
-       SET amount_paid = i.amount_paid + applied,
-           status = CASE WHEN settled THEN 'paid' WHEN i.status = 'overdue' THEN 'overdue' ELSE 'partially_paid' END,
-           paid_at = CASE WHEN settled THEN paid_ts ELSE i.paid_at END
-     WHERE i.id = inv.id;
-    PERFORM @extschema@.emit_event('payment.captured', inv.customer_id, 'payment', pay::text,
-                                   pg_catalog.jsonb_build_object('payment_id', pay, 'invoice_id', inv.id, 'amount', amount,
-                                                                 'currency', inv.currency, 'gateway', gateway),
-                                   'payment.captured:' || pay);
-    IF settled THEN
-        PERFORM @extschema@.emit_event('invoice.paid', inv.customer_id, 'invoice', inv.id::text,
-                                       pg_catalog.jsonb_build_object('invoice_id', inv.id, 'invoice_number', inv.invoice_number,
-                                                                     'total', inv.total),
-                                       'invoice.paid:' || inv.id);
-        -- A subscription suspended for non-payment comes back once nothing of it is overdue.
-        IF inv.subscription_id IS NOT NULL AND EXISTS (
-               SELECT 1 FROM @extschema@.subscriptions s
-                WHERE s.id = inv.subscription_id AND s.status = 'suspended' AND s.metadata->>'suspension_reason' = 'non_payment')
-           AND NOT EXISTS (
-               SELECT 1 FROM @extschema@.invoices o
-                WHERE o.subscription_id = inv.subscription_id AND o.id <> inv.id AND o.status = 'overdue') THEN
-            PERFORM @extschema@.resume_subscription(inv.subscription_id, (paid_ts AT TIME ZONE 'Asia/Kolkata')::date);
-        END IF;
-    END IF;
+    -- The money, as for a gateway payment: ledger, settlement, events, resumption.
+    PERFORM @extschema@.apply_captured_payment(pay);
     RETURN pay;
 END
 $$;
@@ -5032,10 +5001,12 @@ BEGIN
     END IF;
     SELECT string_agg(k, ', ' ORDER BY k) INTO unknown
       FROM jsonb_object_keys(overrides) AS k
-     WHERE k NOT IN ('billing-cycle', 'renewals', 'overdue-sweep', 'retention', 'partitions', 'health-check');
+     WHERE k NOT IN ('billing-cycle', 'renewals', 'overdue-sweep', 'retention', 'partitions', 'health-check',
+                     'payment-retries');
     IF unknown IS NOT NULL THEN
         RAISE EXCEPTION 'unknown job in schedules: %', unknown USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'The jobs are billing-cycle, renewals, overdue-sweep, retention, partitions and health-check.';
+            HINT = 'The jobs are billing-cycle, renewals, overdue-sweep, retention, partitions, health-check and '
+                   'payment-retries.';
     END IF;
     SELECT string_agg(e.key, ', ' ORDER BY e.key) INTO unknown
       FROM jsonb_each(overrides) AS e WHERE jsonb_typeof(e.value) <> 'string';
@@ -5074,7 +5045,9 @@ BEGIN
                        (3, 'overdue-sweep', '30 3 * * *', 'SELECT @extschema@.run_dunning()'),            -- 09:00 IST
                        (4, 'retention', '30 21 * * *', 'SELECT @extschema@.run_retention()'),             -- 03:00 IST
                        (5, 'partitions', '0 20 * * *', 'SELECT @extschema@.create_cdr_partitions(3)'),   -- 01:30 IST
-                       (6, 'health-check', '*/15 * * * *', 'SELECT @extschema@.run_health_check()'))
+                       (6, 'health-check', '*/15 * * * *', 'SELECT @extschema@.run_health_check()'),
+                       -- Failed invoice payments whose next try (2, 4, 8 hours on) has come.
+                       (7, 'payment-retries', '*/15 * * * *', 'SELECT @extschema@.run_payment_retries()'))
                AS d(ord, name, sched, cmd)
          ORDER BY d.ord
     LOOP
@@ -5099,7 +5072,8 @@ COMMENT ON FUNCTION @extschema@.schedule_jobs(jsonb) IS
     'balatrix-renewals 5 0-17,21-23 * * * (hourly catch-up, not 00:00-02:00 IST), both CALL run_billing_cycle_job() '
     '(batches of 200 subscriptions, each committed); balatrix-overdue-sweep 30 3 * * * '
     '(09:00 IST) run_dunning(); balatrix-retention 30 21 * * * (03:00 IST) run_retention(); balatrix-partitions '
-    '0 20 * * * (01:30 IST) create_cdr_partitions(3); balatrix-health-check */15 * * * * run_health_check(). '
+    '0 20 * * * (01:30 IST) create_cdr_partitions(3); balatrix-health-check */15 * * * * run_health_check(); '
+    'balatrix-payment-retries */15 * * * * run_payment_retries(). '
     'schedules overrides by short name ({"health-check": "* * * * *"}); an unknown name or a non-string is 22023. '
     'Idempotent: replaces the jobs and removes other balatrix- jobs. Jobs run as the calling user. 0A000 when pg_cron '
     'is not installed in this database; 55000 when pg_cron runs from another database. Returns the jobs.';
@@ -7446,6 +7420,1363 @@ COMMENT ON FUNCTION @extschema@.record_webhook_event(text, text, text, jsonb) IS
 ALTER FUNCTION @extschema@.record_webhook_event(text, text, text, jsonb) OWNER TO balatrix_owner;
 
 -- ============================================================================================
+-- Payments through the gateways: checkout, invoice payment, wallet top-up, outcomes, refunds, retries
+-- ============================================================================================
+-- A gateway payment is a payments row before it is money. Its life:
+--   created   the row exists (amount, purpose, invoice); the gateway has not been asked yet, or the
+--             sidecar does not know whether the gateway created the order (a timeout): the reconciler
+--             asks again with the same receipt / idempotency key, which answers the same order
+--   pending   the gateway order (Razorpay order_…, Stripe pi_…) is attached: waiting for the customer
+--   captured  the money is ours: in the same transaction the ledger entry, the invoice settlement and,
+--             for a checkout, the subscription's activation (gateway_payment_captured)
+--   failed    the attempt failed; an invoice's failed payment schedules the next try 2, 4, 8 hours on
+--             (three tries), driven by run_payment_retries
+--   partially_refunded / refunded  money went back (gateway_refund_result): a ledger entry and, for an
+--             invoiced supply, a credit note and the invoice's settlement reduced
+--
+-- Every gateway outcome arrives more than once, in any order, from three places (the client's
+-- verify call, the webhook, the reconciler); each function here is idempotent and locks the payment
+-- row first, so the first report wins and the others answer 'already_captured' / 'ignored'. A captured
+-- payment never goes back to failed. The gateway_* functions are the sidecar's (balatrix_api), which
+-- has verified the gateway's signature or asked the gateway itself; they carry no actor check. The
+-- api_* functions start payments on behalf of the actor and check it.
+
+-- The JSON the API shows for a payment (keys snake_case; the sidecar camel-cases them).
+CREATE FUNCTION @extschema@.payment_json(p @extschema@.payments) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT pg_catalog.jsonb_build_object(
+        'id', p.id, 'payment_number', p.payment_number, 'customer_id', p.customer_id, 'account_id', p.account_id,
+        'invoice_id', p.invoice_id, 'subscription_id', p.subscription_id, 'purpose', p.purpose, 'gateway', p.gateway,
+        'gateway_order_id', p.gateway_order_id, 'gateway_payment_id', p.gateway_payment_id,
+        'amount', p.amount::text, 'amount_minor', (p.amount * 100)::bigint::text, 'currency', p.currency,
+        'status', p.status, 'amount_refunded', p.amount_refunded::text, 'attempts', p.attempts,
+        'next_retry_at', p.next_retry_at, 'failure_code', p.failure_code, 'failure_reason', p.failure_reason,
+        'captured_at', p.captured_at, 'failed_at', p.failed_at, 'created_at', p.created_at,
+        'updated_at', p.updated_at, 'metadata', p.metadata)
+$$;
+COMMENT ON FUNCTION @extschema@.payment_json(@extschema@.payments) IS
+    'A payment as the API shows it: amounts as exact decimal strings, amount_minor in paise (what the gateways take).';
+
+-- PG zone helper: the money of a payment that has just become captured, in the caller's transaction.
+-- An invoice (or checkout) payment settles its invoice as far as it is outstanding (the rest stays on
+-- the account as credit) and, for a checkout, activates the subscription; a top-up credits the wallet.
+CREATE FUNCTION @extschema@.apply_captured_payment(payment uuid) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p @extschema@.payments;
+    inv record;
+    applied numeric := 0;
+    settled boolean := false;
+    s record;
+BEGIN
+    SELECT x.* INTO p FROM @extschema@.payments x WHERE x.id = payment;
+    -- Locks in the order of the lifecycle functions: the subscription, then its invoices.
+    PERFORM 1 FROM @extschema@.subscriptions x
+     WHERE x.id = (SELECT i.subscription_id FROM @extschema@.invoices i WHERE i.id = p.invoice_id) FOR UPDATE;
+    IF p.invoice_id IS NOT NULL THEN
+        SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = p.invoice_id FOR UPDATE;
+        IF inv.status IN ('issued', 'partially_paid', 'overdue') THEN
+            applied := least(p.amount, inv.total - inv.amount_paid - inv.amount_credited);
+        END IF;
+    END IF;
+    PERFORM @extschema@.post_ledger_entry(p.account_id, CASE p.purpose WHEN 'top_up' THEN 'top_up' ELSE 'payment' END,
+                                          p.amount, 'payment', p.id::text,
+                                          CASE WHEN p.purpose = 'top_up' THEN 'Wallet top-up ' || p.payment_number
+                                               WHEN inv.invoice_number IS NOT NULL THEN 'Payment towards ' || inv.invoice_number
+                                               ELSE 'Payment ' || p.payment_number END,
+                                          pg_catalog.jsonb_build_object('invoice_id', p.invoice_id, 'applied', applied,
+                                                                        'unapplied', p.amount - applied));
+    IF applied > 0 THEN
+        settled := inv.amount_paid + applied + inv.amount_credited >= inv.total;
+        UPDATE @extschema@.invoices i
+           SET amount_paid = i.amount_paid + applied,
+               status = CASE WHEN settled THEN 'paid' WHEN i.status = 'overdue' THEN 'overdue' ELSE 'partially_paid' END,
+               paid_at = CASE WHEN settled THEN p.captured_at ELSE i.paid_at END
+         WHERE i.id = inv.id;
+    END IF;
+    -- Later payments of the same invoice stop retrying: it is settled.
+    IF settled THEN
+        UPDATE @extschema@.payments x SET next_retry_at = NULL
+         WHERE x.invoice_id = inv.id AND x.status = 'failed' AND x.next_retry_at IS NOT NULL;
+    END IF;
+    PERFORM @extschema@.emit_event('payment.captured', p.customer_id, 'payment', p.id::text,
+                                   pg_catalog.jsonb_build_object('payment_id', p.id, 'invoice_id', p.invoice_id, 'amount', p.amount,
+                                                                 'currency', p.currency, 'gateway', p.gateway),
+                                   'payment.captured:' || p.id);
+    IF settled THEN
+        PERFORM @extschema@.emit_event('invoice.paid', inv.customer_id, 'invoice', inv.id::text,
+                                       pg_catalog.jsonb_build_object('invoice_id', inv.id, 'invoice_number', inv.invoice_number,
+                                                                     'total', inv.total),
+                                       'invoice.paid:' || inv.id);
+        IF inv.subscription_id IS NOT NULL THEN
+            SELECT x.id, x.status, x.customer_id, x.metadata INTO s FROM @extschema@.subscriptions x
+             WHERE x.id = inv.subscription_id FOR UPDATE;
+            IF s.status = 'pending' THEN
+                -- A pending subscription's invoice billed its first period (a checkout): paid, the
+                -- subscription runs from that period's start.
+                UPDATE @extschema@.subscriptions x
+                   SET status = 'active', anchor_day = extract(day FROM (inv.period_start AT TIME ZONE 'Asia/Kolkata')),
+                       current_period_start = inv.period_start, current_period_end = inv.period_end,
+                       metadata = x.metadata || pg_catalog.jsonb_build_object('activated_by_payment', p.id)
+                 WHERE x.id = s.id;
+                PERFORM @extschema@.emit_event('subscription.activated', s.customer_id, 'subscription', s.id::text,
+                                               pg_catalog.jsonb_build_object('subscription_id', s.id, 'from', 'pending',
+                                                   'reason', 'paid', 'period_start', inv.period_start,
+                                                   'period_end', inv.period_end, 'invoice_id', inv.id, 'payment_id', p.id),
+                                               'subscription.activated:' || s.id);
+            ELSIF s.status = 'suspended' AND s.metadata->>'suspension_reason' = 'non_payment'
+                  AND NOT EXISTS (SELECT 1 FROM @extschema@.invoices o
+                                   WHERE o.subscription_id = s.id AND o.id <> inv.id AND o.status = 'overdue') THEN
+                PERFORM @extschema@.resume_subscription(s.id, (p.captured_at AT TIME ZONE 'Asia/Kolkata')::date);
+            END IF;
+        END IF;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.apply_captured_payment(uuid) IS
+    'Internal: the money of a payment just marked captured, in the caller''s transaction: its ledger entry (top_up or '
+    'payment, crediting the account), the settlement of its invoice up to what is outstanding, events payment.captured '
+    'and invoice.paid, the activation of a checkout''s pending subscription, the resumption of one suspended for '
+    'non-payment.';
+
+-- PG zone helper: a new gateway payment row, or the one an earlier call made with the same key.
+CREATE FUNCTION @extschema@.open_gateway_payment(account uuid, purpose text, gateway text, amount numeric,
+                                                 invoice uuid, subscription uuid, idempotency_key text,
+                                                 metadata jsonb DEFAULT '{}')
+    RETURNS @extschema@.payments
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    acc record;
+    p @extschema@.payments;
+BEGIN
+    IF gateway IS NULL OR gateway NOT IN ('razorpay', 'stripe') THEN
+        RAISE EXCEPTION 'unknown gateway %', coalesce(quote_literal(gateway), 'NULL') USING ERRCODE = '22023',
+            HINT = 'razorpay or stripe';
+    END IF;
+    IF idempotency_key IS NOT NULL AND (octet_length(idempotency_key) NOT BETWEEN 8 AND 200
+                                        OR idempotency_key !~ '^[A-Za-z0-9_:.-]+$') THEN
+        RAISE EXCEPTION 'an idempotency key is 8 to 200 characters of letters, digits and _ : . -' USING ERRCODE = '22023';
+    END IF;
+    IF idempotency_key IS NOT NULL THEN
+        SELECT x.* INTO p FROM @extschema@.payments x WHERE x.idempotency_key = open_gateway_payment.idempotency_key;
+        IF FOUND THEN
+            IF p.account_id <> account OR p.purpose <> open_gateway_payment.purpose OR p.gateway <> open_gateway_payment.gateway
+               OR (open_gateway_payment.amount IS NOT NULL AND p.amount <> open_gateway_payment.amount)
+               OR p.invoice_id IS DISTINCT FROM coalesce(invoice, p.invoice_id) THEN
+                RAISE EXCEPTION 'idempotency key % was used for another payment', idempotency_key USING ERRCODE = '22023';
+            END IF;
+            RETURN p;
+        END IF;
+    END IF;
+    IF amount IS NULL OR amount < 1 OR amount <> round(amount, 2) OR amount > 10000000 THEN
+        RAISE EXCEPTION 'the amount must be between 1.00 and 10000000.00, in paise (%)', amount USING ERRCODE = '22023';
+    END IF;
+    SELECT a.* INTO acc FROM @extschema@.accounts a WHERE a.id = account;
+    INSERT INTO @extschema@.payments (customer_id, account_id, invoice_id, subscription_id, purpose, gateway, amount,
+                                      currency, status, idempotency_key, metadata)
+    VALUES (acc.customer_id, acc.id, invoice, subscription, purpose, gateway, amount, acc.currency, 'created',
+            idempotency_key, coalesce(metadata, '{}'))
+    RETURNING * INTO p;
+    RETURN p;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.open_gateway_payment(uuid, text, text, numeric, uuid, uuid, text, jsonb) IS
+    'Internal: a payment row in status created for a gateway, or the row an earlier call made with the same '
+    'idempotency key (22023 when that key was used for another payment). 22023 unknown gateway, bad key or amount.';
+
+CREATE FUNCTION @extschema@.api_checkout(account uuid, plan text, billing_cycle text, gateway text,
+                                         idempotency_key text, addons jsonb DEFAULT '{}')
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    acc record;
+    p @extschema@.payments;
+    waiting record;
+    open_invoice record;
+    sub uuid;
+    inv uuid;
+    total numeric;
+    day date := (now() AT TIME ZONE 'Asia/Kolkata')::date;
+    months integer;
+BEGIN
+    SELECT a.* INTO acc FROM @extschema@.accounts a WHERE a.id = account;
+    PERFORM @extschema@.api_require_write(acc.customer_id, 'account');
+    IF idempotency_key IS NULL THEN
+        RAISE EXCEPTION 'a checkout needs an idempotency key' USING ERRCODE = '22023';
+    END IF;
+    -- A repeat returns the first checkout.
+    SELECT x.* INTO p FROM @extschema@.payments x WHERE x.idempotency_key = api_checkout.idempotency_key;
+    IF FOUND THEN
+        IF p.account_id <> account OR p.purpose <> 'subscription' OR p.gateway <> api_checkout.gateway THEN
+            RAISE EXCEPTION 'idempotency key % was used for another payment', idempotency_key USING ERRCODE = '22023';
+        END IF;
+        RETURN @extschema@.payment_json(p);
+    END IF;
+    IF gateway IS NULL OR gateway NOT IN ('razorpay', 'stripe') THEN
+        RAISE EXCEPTION 'unknown gateway %', coalesce(quote_literal(gateway), 'NULL') USING ERRCODE = '22023',
+            HINT = 'razorpay or stripe';
+    END IF;
+    -- A checkout already waiting for its money (its payment failed, or was abandoned): the same plan is
+    -- paid through its invoice again (the payment in progress, or a new one), never subscribed twice.
+    SELECT s.id, s.subscription_number, s.rate_plan_id, s.billing_cycle INTO waiting FROM @extschema@.subscriptions s
+     WHERE s.account_id = account AND s.status = 'pending' AND s.metadata ? 'checkout_payment_id' FOR UPDATE;
+    IF FOUND THEN
+        SELECT i.* INTO open_invoice FROM @extschema@.invoices i
+         WHERE i.subscription_id = waiting.id AND i.document_type = 'tax_invoice' AND i.billing_reason = 'period'
+           AND i.status IN ('issued', 'partially_paid', 'overdue')
+         ORDER BY i.created_at LIMIT 1 FOR UPDATE;
+        IF open_invoice.id IS NULL OR waiting.billing_cycle <> coalesce(billing_cycle, 'monthly')
+           OR waiting.rate_plan_id IS DISTINCT FROM (SELECT rp.id FROM @extschema@.rate_plans rp WHERE rp.code = plan) THEN
+            RAISE EXCEPTION 'account % has checkout % waiting for payment for another plan or cycle', acc.account_number,
+                            waiting.subscription_number USING ERRCODE = '55000',
+                  HINT = 'Pay it, or cancel that subscription first.';
+        END IF;
+        SELECT x.* INTO p FROM @extschema@.payments x
+         WHERE x.invoice_id = open_invoice.id AND x.status IN ('created', 'pending', 'authorized') ORDER BY x.created_at LIMIT 1;
+        IF NOT FOUND THEN
+            p := @extschema@.open_gateway_payment(account, 'subscription', gateway,
+                                                  open_invoice.total - open_invoice.amount_paid - open_invoice.amount_credited,
+                                                  open_invoice.id, waiting.id, idempotency_key,
+                                                  pg_catalog.jsonb_build_object('plan', plan, 'billing_cycle', waiting.billing_cycle));
+        END IF;
+        RETURN @extschema@.payment_json(p);
+    END IF;
+    -- quote -> subscription (pending) -> the first period's invoice -> the payment that settles it.
+    sub := @extschema@.create_subscription(account, plan, coalesce(billing_cycle, 'monthly'), day, false, coalesce(addons, '{}'));
+    months := CASE coalesce(billing_cycle, 'monthly') WHEN 'quarterly' THEN 3 WHEN 'annual' THEN 12 ELSE 1 END;
+    inv := @extschema@.bill_subscription(sub, day::timestamp AT TIME ZONE 'Asia/Kolkata',
+                                         @extschema@.add_months_clamped(day, months, extract(day FROM day)::integer)::timestamp
+                                             AT TIME ZONE 'Asia/Kolkata',
+                                         true, NULL, NULL, day::timestamp AT TIME ZONE 'Asia/Kolkata', 'period', day);
+    SELECT i.total INTO total FROM @extschema@.invoices i WHERE i.id = inv;
+    IF inv IS NULL OR total < 1 THEN
+        RAISE EXCEPTION 'plan % costs nothing to start: subscribe without a checkout', plan USING ERRCODE = '55000';
+    END IF;
+    p := @extschema@.open_gateway_payment(account, 'subscription', gateway, total, inv, sub, idempotency_key,
+                                          pg_catalog.jsonb_build_object('plan', plan, 'billing_cycle', coalesce(billing_cycle, 'monthly')));
+    UPDATE @extschema@.subscriptions s SET metadata = s.metadata || pg_catalog.jsonb_build_object('checkout_payment_id', p.id)
+     WHERE s.id = sub;
+    RETURN @extschema@.payment_json(p);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_checkout(uuid, text, text, text, text, jsonb) IS
+    'API: starts a subscription checkout for an account the actor may write: a pending subscription to plan, the '
+    'invoice of its first period [today, today + cycle) issued, and a payment (status created) of the invoice''s total '
+    'through gateway. Payment settles the invoice and activates the subscription. A repeat with the same '
+    'idempotency_key returns the first payment. A checkout of the same plan while an earlier one still waits for its '
+    'money returns that one''s payment in progress, or a new payment of its invoice (after a failure). 22023 bad plan, '
+    'cycle, gateway or key; 55000 the account has a live subscription (or a waiting checkout of another plan), or the '
+    'plan costs nothing; P0002 / 42501 from the actor check.';
+
+CREATE FUNCTION @extschema@.api_pay_invoice(invoice uuid, gateway text, idempotency_key text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    inv record;
+    p @extschema@.payments;
+    outstanding numeric;
+BEGIN
+    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = invoice FOR UPDATE;
+    PERFORM @extschema@.api_require_write(inv.customer_id, 'invoice');
+    IF idempotency_key IS NULL THEN
+        RAISE EXCEPTION 'a payment needs an idempotency key' USING ERRCODE = '22023';
+    END IF;
+    SELECT x.* INTO p FROM @extschema@.payments x WHERE x.idempotency_key = api_pay_invoice.idempotency_key;
+    IF FOUND THEN
+        IF p.invoice_id IS DISTINCT FROM invoice OR p.gateway <> api_pay_invoice.gateway THEN
+            RAISE EXCEPTION 'idempotency key % was used for another payment', idempotency_key USING ERRCODE = '22023';
+        END IF;
+        RETURN @extschema@.payment_json(p);
+    END IF;
+    IF inv.document_type = 'credit_note' OR inv.status NOT IN ('issued', 'partially_paid', 'overdue') THEN
+        RAISE EXCEPTION 'invoice % is %: it takes no payment', coalesce(inv.invoice_number, invoice::text), inv.status
+            USING ERRCODE = '55000';
+    END IF;
+    outstanding := inv.total - inv.amount_paid - inv.amount_credited;
+    -- One open gateway payment per invoice: a second would let the customer pay twice.
+    IF EXISTS (SELECT 1 FROM @extschema@.payments x
+                WHERE x.invoice_id = invoice AND x.status IN ('created', 'pending', 'authorized')) THEN
+        RAISE EXCEPTION 'invoice % already has a payment in progress', inv.invoice_number USING ERRCODE = '55000',
+            HINT = 'Complete or wait for the payment in progress.';
+    END IF;
+    p := @extschema@.open_gateway_payment(inv.account_id, 'invoice', gateway, outstanding, invoice, inv.subscription_id,
+                                          idempotency_key, '{}');
+    RETURN @extschema@.payment_json(p);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_pay_invoice(uuid, text, text) IS
+    'API: a gateway payment (status created) of what is outstanding on an invoice the actor may write; a repeat with '
+    'the same idempotency_key returns it. 55000 not payable (draft, paid, void, a credit note) or a payment already in '
+    'progress; 22023 bad gateway, key, or an amount below 1.00; P0002 / 42501 from the actor check.';
+
+CREATE FUNCTION @extschema@.api_top_up(account uuid, amount numeric, gateway text, idempotency_key text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    acc record;
+BEGIN
+    SELECT a.* INTO acc FROM @extschema@.accounts a WHERE a.id = account;
+    PERFORM @extschema@.api_require_write(acc.customer_id, 'account');
+    IF idempotency_key IS NULL THEN
+        RAISE EXCEPTION 'a top-up needs an idempotency key' USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.payments x WHERE x.idempotency_key = api_top_up.idempotency_key) THEN
+        IF acc.account_type <> 'prepaid' THEN
+            RAISE EXCEPTION 'account % is postpaid: pay its invoices instead', acc.account_number USING ERRCODE = '55000';
+        END IF;
+        IF acc.status <> 'active' THEN
+            RAISE EXCEPTION 'account % is %', acc.account_number, acc.status USING ERRCODE = '55000';
+        END IF;
+    END IF;
+    RETURN @extschema@.payment_json(@extschema@.open_gateway_payment(account, 'top_up', gateway, amount, NULL, NULL,
+                                                                     idempotency_key, '{}'));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_top_up(uuid, numeric, text, text) IS
+    'API: a gateway payment (status created) that credits a prepaid account''s wallet by amount once captured; a repeat '
+    'with the same idempotency_key returns it. 55000 postpaid or inactive account; 22023 bad amount (1.00 to '
+    '10000000.00), gateway or key; P0002 / 42501 from the actor check.';
+
+CREATE FUNCTION @extschema@.gateway_attach_order(payment uuid, gateway_order_id text, response jsonb DEFAULT NULL)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p @extschema@.payments;
+BEGIN
+    IF gateway_order_id IS NULL OR gateway_order_id !~ '^[A-Za-z0-9_]{1,100}$' THEN
+        RAISE EXCEPTION 'a gateway order id is 1 to 100 letters, digits and _' USING ERRCODE = '22023';
+    END IF;
+    SELECT x.* INTO p FROM @extschema@.payments x WHERE x.id = payment FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'payment % does not exist', payment USING ERRCODE = 'P0002';
+    END IF;
+    IF p.gateway_order_id IS NOT NULL AND p.gateway_order_id <> gateway_attach_order.gateway_order_id THEN
+        RAISE EXCEPTION 'payment % already has gateway order %', p.payment_number, p.gateway_order_id USING ERRCODE = '55000';
+    END IF;
+    UPDATE @extschema@.payments x
+       SET gateway_order_id = gateway_attach_order.gateway_order_id,
+           status = CASE WHEN x.status = 'created' THEN 'pending' ELSE x.status END,
+           gateway_response = coalesce(response, x.gateway_response),
+           attempts = CASE WHEN x.gateway_order_id IS NULL THEN x.attempts + 1 ELSE x.attempts END
+     WHERE x.id = p.id
+    RETURNING x.* INTO p;
+    RETURN @extschema@.payment_json(p);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.gateway_attach_order(uuid, text, jsonb) IS
+    'Sidecar: records the gateway order (Razorpay order_…, Stripe pi_…) created for a payment; created becomes '
+    'pending. Idempotent for the same order; 55000 when another order is attached; 22023 bad id; P0002 unknown payment.';
+
+-- PG zone helper: schedules the next automatic try of a failed invoice payment (2, 4, 8 hours; 3 tries).
+CREATE FUNCTION @extschema@.schedule_payment_retry(payment uuid) RETURNS timestamptz
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p @extschema@.payments;
+    tries integer;
+    next_at timestamptz;
+BEGIN
+    SELECT x.* INTO p FROM @extschema@.payments x WHERE x.id = payment;
+    IF p.invoice_id IS NULL OR p.purpose NOT IN ('invoice', 'subscription') THEN
+        RETURN NULL;
+    END IF;
+    -- The tries so far: this invoice's failed gateway payments, this one included.
+    SELECT count(*) INTO tries FROM @extschema@.payments x
+     WHERE x.invoice_id = p.invoice_id AND x.status = 'failed' AND x.gateway IN ('razorpay', 'stripe');
+    IF tries > 3 OR EXISTS (SELECT 1 FROM @extschema@.invoices i
+                             WHERE i.id = p.invoice_id AND i.status NOT IN ('issued', 'partially_paid', 'overdue')) THEN
+        RETURN NULL;
+    END IF;
+    next_at := p.failed_at + make_interval(hours => (2 ^ tries)::integer);
+    UPDATE @extschema@.payments x SET next_retry_at = next_at WHERE x.id = p.id;
+    RETURN next_at;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.schedule_payment_retry(uuid) IS
+    'Internal: after the n-th failed gateway payment of an invoice (n = 1, 2, 3), sets next_retry_at = failed_at + '
+    '2^n hours (2, 4, 8); nothing after the third, for a settled invoice, or for a top-up. Returns the time or NULL.';
+
+CREATE FUNCTION @extschema@.gateway_payment_captured(gateway text, gateway_order_id text, gateway_payment_id text,
+                                                     amount numeric, source text, details jsonb DEFAULT NULL,
+                                                     OUT payment_id uuid, OUT outcome text)
+    RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p @extschema@.payments;
+BEGIN
+    IF gateway IS NULL OR gateway NOT IN ('razorpay', 'stripe') OR gateway_order_id IS NULL
+       OR source IS NULL OR source NOT IN ('verify', 'webhook', 'reconcile', 'retry') THEN
+        RAISE EXCEPTION 'gateway_payment_captured: gateway, order id and the source (verify, webhook, reconcile, retry) '
+                        'are required' USING ERRCODE = '22023';
+    END IF;
+    SELECT x.* INTO p FROM @extschema@.payments x
+     WHERE x.gateway = gateway_payment_captured.gateway AND x.gateway_order_id = gateway_payment_captured.gateway_order_id
+     ORDER BY x.created_at LIMIT 1 FOR UPDATE;
+    IF NOT FOUND THEN
+        -- Not an order of ours (another system on the same gateway account): nothing to check or do.
+        outcome := 'unknown_order';
+        RETURN;
+    END IF;
+    IF gateway_payment_id IS NULL OR gateway_payment_id !~ '^[A-Za-z0-9_]{1,100}$' OR amount IS NULL OR amount <= 0
+       OR amount <> round(amount, 2) THEN
+        RAISE EXCEPTION 'gateway_payment_captured: a gateway payment id and a positive amount in paise are required'
+            USING ERRCODE = '22023';
+    END IF;
+    payment_id := p.id;
+    IF p.status IN ('captured', 'partially_refunded', 'refunded') THEN
+        -- The same money reported again (a webhook after the verify, a redelivery): nothing to do. A
+        -- different gateway payment on a paid order is the customer paying twice: kept for a refund.
+        outcome := CASE WHEN p.gateway_payment_id = gateway_payment_captured.gateway_payment_id THEN 'already_captured'
+                        ELSE 'second_payment' END;
+        IF outcome = 'second_payment' THEN
+            UPDATE @extschema@.payments x
+               SET metadata = x.metadata || pg_catalog.jsonb_build_object('second_payments',
+                       coalesce(x.metadata->'second_payments', '[]') || pg_catalog.to_jsonb(gateway_payment_captured.gateway_payment_id))
+             WHERE x.id = p.id AND NOT coalesce(x.metadata->'second_payments', '[]') ? gateway_payment_captured.gateway_payment_id;
+        END IF;
+        RETURN;
+    END IF;
+    IF amount <> p.amount THEN
+        UPDATE @extschema@.payments x
+           SET metadata = x.metadata || pg_catalog.jsonb_build_object('amount_mismatch',
+                   pg_catalog.jsonb_build_object('reported', gateway_payment_captured.amount, 'gateway_payment_id', gateway_payment_captured.gateway_payment_id))
+         WHERE x.id = p.id;
+        outcome := 'amount_mismatch';
+        RETURN;
+    END IF;
+    UPDATE @extschema@.payments x
+       SET status = 'captured', gateway_payment_id = gateway_payment_captured.gateway_payment_id, captured_at = now(),
+           next_retry_at = NULL, failure_code = NULL, failure_reason = NULL,
+           gateway_response = coalesce(details, x.gateway_response),
+           metadata = x.metadata || pg_catalog.jsonb_build_object('captured_via', source)
+     WHERE x.id = p.id;
+    PERFORM @extschema@.apply_captured_payment(p.id);
+    outcome := 'captured';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.gateway_payment_captured(text, text, text, numeric, text, jsonb) IS
+    'Sidecar: the gateway captured gateway_payment_id for the payment of gateway_order_id (reported by the client''s '
+    'verified checkout, a verified webhook, the reconciler or a retry). The first report marks the payment captured and '
+    'moves the money in the same transaction (apply_captured_payment); later ones answer already_captured. A failed '
+    'payment may still be captured (a late success). outcome: captured, already_captured, second_payment (another '
+    'gateway payment on a paid order, noted for a refund), amount_mismatch (not settled, noted), unknown_order. 22023 '
+    'bad arguments.';
+
+CREATE FUNCTION @extschema@.gateway_payment_failed(gateway text, gateway_order_id text, gateway_payment_id text,
+                                                   code text, reason text, source text,
+                                                   OUT payment_id uuid, OUT outcome text, OUT next_retry_at timestamptz)
+    RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p @extschema@.payments;
+BEGIN
+    IF gateway IS NULL OR gateway NOT IN ('razorpay', 'stripe') OR gateway_order_id IS NULL
+       OR source IS NULL OR source NOT IN ('verify', 'webhook', 'reconcile', 'retry') THEN
+        RAISE EXCEPTION 'gateway_payment_failed: gateway, order id and source are required' USING ERRCODE = '22023';
+    END IF;
+    SELECT x.* INTO p FROM @extschema@.payments x
+     WHERE x.gateway = gateway_payment_failed.gateway AND x.gateway_order_id = gateway_payment_failed.gateway_order_id
+     ORDER BY x.created_at LIMIT 1 FOR UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'unknown_order';
+        RETURN;
+    END IF;
+    payment_id := p.id;
+    -- Never back from paid: a failure reported after the capture (an earlier attempt, out of order) is history.
+    IF p.status NOT IN ('created', 'pending', 'authorized') THEN
+        outcome := CASE WHEN p.status = 'failed' THEN 'already_failed' ELSE 'ignored' END;
+        next_retry_at := p.next_retry_at;
+        RETURN;
+    END IF;
+    UPDATE @extschema@.payments x
+       SET status = 'failed', failed_at = now(), failure_code = left(code, 100), failure_reason = left(reason, 500),
+           metadata = x.metadata || pg_catalog.jsonb_build_object('failed_via', source, 'failed_gateway_payment_id',
+                                                                  gateway_payment_failed.gateway_payment_id)
+     WHERE x.id = p.id;
+    next_retry_at := @extschema@.schedule_payment_retry(p.id);
+    PERFORM @extschema@.emit_event('payment.failed', p.customer_id, 'payment', p.id::text,
+                                   pg_catalog.jsonb_build_object('payment_id', p.id, 'payment_number', p.payment_number,
+                                                                 'invoice_id', p.invoice_id, 'purpose', p.purpose,
+                                                                 'amount', p.amount, 'currency', p.currency,
+                                                                 'gateway', p.gateway, 'code', code, 'reason', reason,
+                                                                 'next_retry_at', next_retry_at),
+                                   'payment.failed:' || p.id);
+    outcome := 'failed';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.gateway_payment_failed(text, text, text, text, text, text) IS
+    'Sidecar: the gateway reports the payment of gateway_order_id failed (code, reason). A payment still in progress '
+    'becomes failed, a payment.failed event is written and, for an invoice, the next automatic try is scheduled '
+    '(schedule_payment_retry). A captured or refunded payment is never moved back (outcome ignored). outcome: failed, '
+    'already_failed, ignored, unknown_order. 22023 bad arguments.';
+
+CREATE FUNCTION @extschema@.gateway_payment_refused(payment uuid, code text, reason text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p @extschema@.payments;
+BEGIN
+    SELECT x.* INTO p FROM @extschema@.payments x WHERE x.id = payment FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'payment % does not exist', payment USING ERRCODE = 'P0002';
+    END IF;
+    IF p.status <> 'created' THEN
+        RETURN 'ignored';
+    END IF;
+    UPDATE @extschema@.payments x
+       SET status = 'failed', failed_at = now(), failure_code = left(code, 100), failure_reason = left(reason, 500)
+     WHERE x.id = p.id;
+    RETURN 'failed';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.gateway_payment_refused(uuid, text, text) IS
+    'Sidecar: the gateway refused to create the order / PaymentIntent of a payment still created (a validation error, '
+    'not a decline): the payment becomes failed with the gateway''s code and reason, so nobody asks again. ignored '
+    'for any other status. P0002 unknown payment.';
+
+CREATE FUNCTION @extschema@.gateway_pending_work(older_than_seconds integer DEFAULT 60, max_rows integer DEFAULT 50)
+    RETURNS TABLE (kind text, body jsonb)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    (SELECT 'payment', @extschema@.payment_json(p)
+       FROM @extschema@.payments p
+      WHERE p.status IN ('created', 'pending', 'authorized') AND p.gateway IN ('razorpay', 'stripe')
+        AND p.updated_at < now() - make_interval(secs => older_than_seconds)
+        AND p.created_at > now() - interval '7 days'
+      ORDER BY p.updated_at LIMIT max_rows)
+    UNION ALL
+    (SELECT 'refund', pg_catalog.jsonb_build_object('id', r.id, 'payment_id', p.id, 'gateway', p.gateway,
+                                                    'gateway_payment_id', p.gateway_payment_id, 'amount', r.amount::text,
+                                                    'currency', r.currency, 'status', r.status)
+       FROM @extschema@.refunds r JOIN @extschema@.payments p ON p.id = r.payment_id
+      WHERE r.status = 'pending' AND r.created_at < now() - make_interval(secs => older_than_seconds)
+      ORDER BY r.created_at LIMIT max_rows)
+$$;
+COMMENT ON FUNCTION @extschema@.gateway_pending_work(integer, integer) IS
+    'Sidecar (the reconciler): gateway payments still created / pending / authorized, untouched for older_than_seconds '
+    'and at most 7 days old (as payment_json), and pending refunds, up to max_rows of each, oldest first: the ones '
+    'whose outcome the sidecar must ask the gateway for (a timeout, a lost webhook).';
+
+CREATE FUNCTION @extschema@.gateway_payment_by_order(gateway text, gateway_order_id text) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT @extschema@.payment_json(p) FROM @extschema@.payments p
+     WHERE p.gateway = gateway_payment_by_order.gateway AND p.gateway_order_id = gateway_payment_by_order.gateway_order_id
+     ORDER BY p.created_at LIMIT 1
+$$;
+COMMENT ON FUNCTION @extschema@.gateway_payment_by_order(text, text) IS
+    'Sidecar: the payment (payment_json) of a gateway order, for a webhook that needs a gateway call (a Razorpay '
+    'payment.authorized to capture); NULL when the order is not ours.';
+
+CREATE FUNCTION @extschema@.api_begin_refund(payment uuid, amount numeric, reason text, idempotency_key text)
+    RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p @extschema@.payments;
+    r @extschema@.refunds;
+    refunding numeric;
+    in_flight numeric;
+    inv record;
+    bal numeric;
+BEGIN
+    PERFORM @extschema@.api_require_admin();
+    IF idempotency_key IS NULL OR octet_length(idempotency_key) NOT BETWEEN 10 AND 100
+       OR idempotency_key !~ '^[A-Za-z0-9_-]+$' THEN
+        RAISE EXCEPTION 'a refund needs an idempotency key of 10 to 100 letters, digits, _ and -' USING ERRCODE = '22023';
+    END IF;
+    SELECT x.* INTO p FROM @extschema@.payments x WHERE x.id = payment FOR UPDATE;
+    IF NOT FOUND OR NOT @extschema@.actor_can_write(p.customer_id) THEN
+        RAISE EXCEPTION 'payment not found' USING ERRCODE = 'P0002';
+    END IF;
+    SELECT x.* INTO r FROM @extschema@.refunds x WHERE x.idempotency_key = api_begin_refund.idempotency_key;
+    IF FOUND THEN
+        IF r.payment_id <> payment OR (amount IS NOT NULL AND r.amount <> amount) THEN
+            RAISE EXCEPTION 'idempotency key % was used for another refund', idempotency_key USING ERRCODE = '22023';
+        END IF;
+    ELSE
+        IF reason IS NULL OR btrim(reason) = '' THEN
+            RAISE EXCEPTION 'a refund needs a reason' USING ERRCODE = '22023';
+        END IF;
+        IF p.gateway NOT IN ('razorpay', 'stripe') OR p.status NOT IN ('captured', 'partially_refunded') THEN
+            RAISE EXCEPTION 'payment % is % (%): only a captured gateway payment can be refunded', p.payment_number,
+                            p.status, p.gateway USING ERRCODE = '55000';
+        END IF;
+        SELECT coalesce(sum(x.amount), 0) INTO in_flight FROM @extschema@.refunds x
+         WHERE x.payment_id = p.id AND x.status = 'pending';
+        refunding := coalesce(amount, p.amount - p.amount_refunded - in_flight);
+        IF refunding <= 0 OR refunding <> round(refunding, 2) OR refunding > p.amount - p.amount_refunded - in_flight THEN
+            RAISE EXCEPTION 'the refund must be positive, in paise, and at most % (what is left of the payment)',
+                            p.amount - p.amount_refunded - in_flight USING ERRCODE = '22023';
+        END IF;
+        IF p.invoice_id IS NOT NULL THEN
+            -- The refund returns money for a supply invoiced: the credit note that goes with it corrects
+            -- the invoice, which must be settled (a part still owed is voided or credited first).
+            SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = p.invoice_id;
+            IF inv.status NOT IN ('paid', 'partially_refunded') THEN
+                RAISE EXCEPTION 'invoice % is %: refund a payment of a settled invoice only', inv.invoice_number, inv.status
+                    USING ERRCODE = '55000';
+            END IF;
+            IF refunding > inv.amount_paid THEN
+                RAISE EXCEPTION 'invoice % has % paid: the refund cannot exceed it', inv.invoice_number, inv.amount_paid
+                    USING ERRCODE = '22023';
+            END IF;
+        ELSE
+            SELECT a.balance INTO bal FROM @extschema@.accounts a WHERE a.id = p.account_id;
+            IF bal < refunding THEN
+                RAISE EXCEPTION 'the wallet holds % : a top-up refund cannot exceed the balance', bal USING ERRCODE = '55000';
+            END IF;
+        END IF;
+        INSERT INTO @extschema@.refunds (customer_id, payment_id, amount, currency, status, reason, idempotency_key)
+        VALUES (p.customer_id, p.id, refunding, p.currency, 'pending', reason, idempotency_key)
+        RETURNING * INTO r;
+    END IF;
+    RETURN pg_catalog.jsonb_build_object('id', r.id, 'payment_id', r.payment_id, 'amount', r.amount::text,
+                                         'amount_minor', (r.amount * 100)::bigint::text, 'currency', r.currency,
+                                         'status', r.status, 'reason', r.reason, 'gateway', p.gateway,
+                                         'gateway_payment_id', p.gateway_payment_id, 'gateway_refund_id', r.gateway_refund_id,
+                                         'credit_note_id', r.credit_note_id, 'created_at', r.created_at,
+                                         'processed_at', r.processed_at);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_begin_refund(uuid, numeric, text, text) IS
+    'API (admins): a pending refund of amount (default: what is left) of a captured gateway payment, before the '
+    'gateway is asked; a repeat with the same idempotency_key returns it. The money moves when the gateway confirms '
+    '(gateway_refund_result). 42501 not an admin; P0002 unknown; 55000 not a captured gateway payment, an invoice not '
+    'settled, a wallet that no longer holds the amount; 22023 bad amount, key or no reason.';
+
+CREATE FUNCTION @extschema@.gateway_refund_result(refund uuid, gateway_refund_id text, succeeded boolean,
+                                                  error text DEFAULT NULL, OUT outcome text, OUT credit_note_id uuid)
+    RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    r @extschema@.refunds;
+    p @extschema@.payments;
+    inv record;
+    line record;
+    note uuid;
+    rate numeric;
+    taxable numeric;
+    note_total numeric;
+BEGIN
+    IF refund IS NULL OR succeeded IS NULL OR (succeeded AND (gateway_refund_id IS NULL
+                                                              OR gateway_refund_id !~ '^[A-Za-z0-9_]{1,100}$')) THEN
+        RAISE EXCEPTION 'gateway_refund_result: a refund, its outcome and (when it succeeded) the gateway refund id are required'
+            USING ERRCODE = '22023';
+    END IF;
+    -- Lock order of the payment flows: payment, then refund, then invoice.
+    SELECT x.* INTO p FROM @extschema@.payments x WHERE x.id = (SELECT y.payment_id FROM @extschema@.refunds y WHERE y.id = refund)
+       FOR UPDATE;
+    SELECT x.* INTO r FROM @extschema@.refunds x WHERE x.id = refund FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'refund % does not exist', refund USING ERRCODE = 'P0002';
+    END IF;
+    IF r.status <> 'pending' THEN
+        outcome := 'already_' || r.status;
+        credit_note_id := r.credit_note_id;
+        RETURN;
+    END IF;
+    IF NOT succeeded THEN
+        UPDATE @extschema@.refunds x SET status = 'failed', processed_at = now(),
+               reason = x.reason || ' [failed: ' || left(coalesce(error, 'unknown'), 200) || ']'
+         WHERE x.id = r.id;
+        outcome := 'failed';
+        RETURN;
+    END IF;
+    IF p.invoice_id IS NOT NULL THEN
+        SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = p.invoice_id FOR UPDATE;
+        -- The credit note: taxed like the supply it corrects (the rate of the invoice's first line), its total
+        -- exactly the money refunded (a paisa of rounding goes to round-off).
+        SELECT l.sac, l.gst_rate INTO line FROM @extschema@.invoice_lines l WHERE l.invoice_id = inv.id ORDER BY l.line_no LIMIT 1;
+        rate := CASE WHEN inv.tax_exempt THEN 0 ELSE line.gst_rate END;
+        taxable := round(r.amount * 100 / (100 + rate), 2);
+        note := @extschema@.create_invoice_draft(inv.account_id, 'credit_note', inv.subscription_id, NULL, NULL, inv.id, 'manual');
+        UPDATE @extschema@.invoices n SET notes = 'Refund ' || r.id || ': ' || r.reason WHERE n.id = note;
+        PERFORM @extschema@.add_invoice_line(note, 'adjustment', 'Refund against ' || inv.invoice_number || ': ' || r.reason,
+                                             1, taxable, line.sac, NULL, NULL, 'invoice', inv.id::text,
+                                             CASE WHEN inv.tax_exempt THEN NULL ELSE line.gst_rate END);
+        SELECT n.total INTO note_total FROM @extschema@.invoices n WHERE n.id = note;
+        IF note_total <> r.amount THEN
+            UPDATE @extschema@.invoices n SET round_off = n.round_off + (r.amount - note_total), total = r.amount WHERE n.id = note;
+        END IF;
+        PERFORM @extschema@.issue_invoice(note, NULL);
+        -- The invoice was settled (api_begin_refund): the note applied nothing. Money paid goes back
+        -- and the supply is reduced by as much, so paid + credited stays the total.
+        UPDATE @extschema@.invoices i
+           SET amount_paid = i.amount_paid - r.amount,
+               amount_credited = i.amount_credited + r.amount,
+               status = CASE WHEN i.amount_paid - r.amount = 0 AND i.amount_credited + r.amount >= i.total THEN 'refunded'
+                             ELSE 'partially_refunded' END
+         WHERE i.id = inv.id;
+    END IF;
+    PERFORM @extschema@.post_ledger_entry(p.account_id, 'refund', -r.amount, 'refund', r.id::text,
+                                          'Refund of ' || p.payment_number,
+                                          pg_catalog.jsonb_build_object('payment_id', p.id, 'credit_note_id', note,
+                                                                        'gateway_refund_id', gateway_refund_id));
+    UPDATE @extschema@.refunds x SET status = 'processed', processed_at = now(), credit_note_id = note,
+           gateway_refund_id = gateway_refund_result.gateway_refund_id
+     WHERE x.id = r.id;
+    UPDATE @extschema@.payments x
+       SET amount_refunded = x.amount_refunded + r.amount,
+           status = CASE WHEN x.amount_refunded + r.amount >= x.amount THEN 'refunded' ELSE 'partially_refunded' END
+     WHERE x.id = p.id;
+    PERFORM @extschema@.emit_event('refund.processed', p.customer_id, 'refund', r.id::text,
+                                   pg_catalog.jsonb_build_object('refund_id', r.id, 'payment_id', p.id,
+                                                                 'payment_number', p.payment_number, 'amount', r.amount,
+                                                                 'currency', r.currency, 'credit_note_id', note),
+                                   'refund.processed:' || r.id);
+    outcome := 'processed';
+    credit_note_id := note;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.gateway_refund_result(uuid, text, boolean, text) IS
+    'Sidecar: the gateway''s answer to a pending refund. Succeeded: in one transaction the refund is processed, the '
+    'payment''s amount_refunded and status (partially_refunded, refunded) follow, a refund ledger entry debits the '
+    'account, and for an invoiced payment a credit note of exactly the amount (GST at the invoice''s rate, any paisa '
+    'of rounding as round-off) is issued and the invoice becomes partially_refunded or refunded; a refund.processed '
+    'event. Failed: the refund is failed, nothing moves. A repeat answers already_processed / already_failed. 22023 '
+    'bad arguments; P0002 unknown refund.';
+
+CREATE FUNCTION @extschema@.run_payment_retries(as_of timestamptz DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    p record;
+    n integer := 0;
+    tries integer;
+BEGIN
+    FOR p IN
+        SELECT x.* FROM @extschema@.payments x
+         WHERE x.status = 'failed' AND x.next_retry_at IS NOT NULL AND x.next_retry_at <= as_of
+         ORDER BY x.next_retry_at
+           FOR UPDATE SKIP LOCKED
+    LOOP
+        SELECT count(*) INTO tries FROM @extschema@.payments y
+         WHERE y.invoice_id = p.invoice_id AND y.status = 'failed' AND y.gateway IN ('razorpay', 'stripe');
+        UPDATE @extschema@.payments x SET next_retry_at = NULL WHERE x.id = p.id;
+        IF EXISTS (SELECT 1 FROM @extschema@.invoices i
+                    WHERE i.id = p.invoice_id AND i.status IN ('issued', 'partially_paid', 'overdue')) THEN
+            PERFORM @extschema@.emit_event('payment.retry_due', p.customer_id, 'payment', p.id::text,
+                                           pg_catalog.jsonb_build_object('payment_id', p.id, 'invoice_id', p.invoice_id,
+                                                                         'gateway', p.gateway, 'attempt', tries + 1,
+                                                                         'amount', p.amount, 'currency', p.currency),
+                                           'payment.retry_due:' || p.id);
+            n := n + 1;
+        END IF;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.run_payment_retries(timestamptz) IS
+    'pg_cron (balatrix-payment-retries, every 15 minutes): for each failed invoice payment whose next_retry_at has come '
+    '(2, 4, 8 hours after the 1st, 2nd, 3rd failure), a payment.retry_due event (the sidecar charges the customer''s '
+    'default saved payment method, or mails a payment request) and next_retry_at cleared. Returns the events written.';
+
+CREATE FUNCTION @extschema@.gateway_retry_payment(failed_payment uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    f @extschema@.payments;
+    m record;
+    inv record;
+    p @extschema@.payments;
+BEGIN
+    SELECT x.* INTO f FROM @extschema@.payments x WHERE x.id = failed_payment;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'payment % does not exist', failed_payment USING ERRCODE = 'P0002';
+    END IF;
+    SELECT i.* INTO inv FROM @extschema@.invoices i WHERE i.id = f.invoice_id FOR UPDATE;
+    IF NOT FOUND OR inv.status NOT IN ('issued', 'partially_paid', 'overdue') THEN
+        RETURN NULL;
+    END IF;
+    SELECT pm.* INTO m FROM @extschema@.payment_methods pm
+     WHERE pm.customer_id = f.customer_id AND pm.is_default AND pm.is_active AND pm.gateway = f.gateway;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    p := @extschema@.open_gateway_payment(f.account_id, f.purpose, f.gateway, inv.total - inv.amount_paid - inv.amount_credited,
+                                          inv.id, inv.subscription_id, 'retry:' || f.id,
+                                          pg_catalog.jsonb_build_object('retry_of', f.id, 'off_session', true));
+    UPDATE @extschema@.payments x SET payment_method_id = m.id WHERE x.id = p.id AND x.payment_method_id IS NULL;
+    RETURN @extschema@.payment_json(p) || pg_catalog.jsonb_build_object('gateway_customer_id', m.gateway_customer_id,
+                                                                        'gateway_method_id', m.gateway_method_id);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.gateway_retry_payment(uuid) IS
+    'Sidecar (payment.retry_due): the payment that retries a failed invoice payment off-session with the customer''s '
+    'default active saved method of the same gateway (created once per failed payment: idempotency key retry:<id>), '
+    'with the method''s gateway tokens; NULL when the invoice is settled or there is no such method (the customer is '
+    'asked to pay instead). P0002 unknown payment.';
+
+CREATE FUNCTION @extschema@.api_save_payment_method(customer uuid, gateway text, gateway_customer_id text,
+                                                    gateway_method_id text, method_type text, brand text, last4 text,
+                                                    expiry_month integer, expiry_year integer, make_default boolean)
+    RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    new_id uuid;
+BEGIN
+    PERFORM @extschema@.api_require_write(customer, 'customer');
+    IF gateway IS NULL OR gateway NOT IN ('razorpay', 'stripe') THEN
+        RAISE EXCEPTION 'unknown gateway %', coalesce(quote_literal(gateway), 'NULL') USING ERRCODE = '22023';
+    END IF;
+    -- Gateway tokens only: pm_… / token_… and cus_… / cust_…, never a card number.
+    IF gateway_method_id IS NULL OR gateway_method_id !~ (CASE gateway WHEN 'stripe' THEN '^pm_[A-Za-z0-9_]{1,100}$'
+                                                                       ELSE '^token_[A-Za-z0-9]{1,100}$' END) THEN
+        RAISE EXCEPTION 'gatewayMethodId must be a % payment method token (%)', gateway,
+                        CASE gateway WHEN 'stripe' THEN 'pm_…' ELSE 'token_…' END USING ERRCODE = '22023',
+            HINT = 'Card numbers are never accepted: tokenise with the gateway first.';
+    END IF;
+    IF gateway_customer_id IS NOT NULL AND gateway_customer_id !~ (CASE gateway WHEN 'stripe' THEN '^cus_[A-Za-z0-9]{1,100}$'
+                                                                               ELSE '^cust_[A-Za-z0-9]{1,100}$' END) THEN
+        RAISE EXCEPTION 'gatewayCustomerId must be a % customer id', gateway USING ERRCODE = '22023';
+    END IF;
+    IF method_type IS NULL OR method_type NOT IN ('card', 'upi', 'netbanking', 'wallet', 'mandate') THEN
+        RAISE EXCEPTION 'type must be card, upi, netbanking, wallet or mandate' USING ERRCODE = '22023';
+    END IF;
+    IF last4 IS NOT NULL AND last4 !~ '^[0-9]{4}$' OR brand IS NOT NULL AND (brand !~ '^[A-Za-z ]{1,30}$')
+       OR expiry_month IS NOT NULL AND expiry_month NOT BETWEEN 1 AND 12
+       OR expiry_year IS NOT NULL AND expiry_year NOT BETWEEN 2000 AND 2100 THEN
+        RAISE EXCEPTION 'last4 is 4 digits, brand up to 30 letters, expiry month 1-12 and year 2000-2100' USING ERRCODE = '22023';
+    END IF;
+    IF coalesce(make_default, false) THEN
+        UPDATE @extschema@.payment_methods pm SET is_default = false WHERE pm.customer_id = customer AND pm.is_default;
+    END IF;
+    INSERT INTO @extschema@.payment_methods (customer_id, gateway, gateway_customer_id, gateway_method_id, method_type,
+                                             brand, last4, expiry_month, expiry_year, is_default)
+    VALUES (customer, gateway, gateway_customer_id, gateway_method_id, method_type, brand, last4, expiry_month,
+            expiry_year, coalesce(make_default, false)
+                         OR NOT EXISTS (SELECT 1 FROM @extschema@.payment_methods pm
+                                         WHERE pm.customer_id = customer AND pm.is_default AND pm.is_active))
+    RETURNING id INTO new_id;
+    RETURN new_id;
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'this payment method is saved already' USING ERRCODE = '23505';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_save_payment_method(uuid, text, text, text, text, text, text, integer, integer, boolean) IS
+    'API: saves a customer''s gateway payment method as tokens only (Stripe pm_… with cus_…, Razorpay token_… with '
+    'cust_…) and display facts; the first one, or make_default, becomes the default. 22023 anything that is not a '
+    'token (a card number above all); 23505 saved already; P0002 / 42501 from the actor check.';
+
+CREATE FUNCTION @extschema@.api_update_payment_method(method uuid, make_default boolean, deactivate boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    m record;
+BEGIN
+    SELECT pm.* INTO m FROM @extschema@.payment_methods pm WHERE pm.id = method FOR UPDATE;
+    PERFORM @extschema@.api_require_write(m.customer_id, 'payment method');
+    IF coalesce(deactivate, false) THEN
+        UPDATE @extschema@.payment_methods pm SET is_active = false, is_default = false WHERE pm.id = m.id;
+    ELSIF coalesce(make_default, false) THEN
+        IF NOT m.is_active THEN
+            RAISE EXCEPTION 'a removed payment method cannot become the default' USING ERRCODE = '55000';
+        END IF;
+        UPDATE @extschema@.payment_methods pm SET is_default = false WHERE pm.customer_id = m.customer_id AND pm.is_default;
+        UPDATE @extschema@.payment_methods pm SET is_default = true WHERE pm.id = m.id;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_update_payment_method(uuid, boolean, boolean) IS
+    'API: makes a saved payment method the default, or removes it (deactivate: kept for the payments that used it, '
+    'never charged again). 55000 making a removed one the default; P0002 / 42501 from the actor check.';
+
+CREATE FUNCTION @extschema@.webhook_event_done(gateway text, event_id text, status text, error text DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+BEGIN
+    IF status IS NULL OR status NOT IN ('processed', 'ignored', 'failed') THEN
+        RAISE EXCEPTION 'webhook_event_done: status is processed, ignored or failed' USING ERRCODE = '22023';
+    END IF;
+    UPDATE @extschema@.webhook_events w
+       SET status = webhook_event_done.status, error = left(webhook_event_done.error, 2000), processed_at = now()
+     WHERE w.gateway = webhook_event_done.gateway AND w.event_id = webhook_event_done.event_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.webhook_event_done(text, text, text, text) IS
+    'Sidecar: records what applying a stored gateway webhook did: processed, ignored (nothing to do: an unknown order, '
+    'an event type billing does not use, a repeat) or failed (error).';
+
+ALTER FUNCTION @extschema@.api_checkout(uuid, text, text, text, text, jsonb) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_pay_invoice(uuid, text, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_top_up(uuid, numeric, text, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.gateway_attach_order(uuid, text, jsonb) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.gateway_payment_captured(text, text, text, numeric, text, jsonb) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.gateway_payment_failed(text, text, text, text, text, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.gateway_pending_work(integer, integer) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.gateway_payment_refused(uuid, text, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.gateway_payment_by_order(text, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_begin_refund(uuid, numeric, text, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.gateway_refund_result(uuid, text, boolean, text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.run_payment_retries(timestamptz) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.gateway_retry_payment(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_save_payment_method(uuid, text, text, text, text, text, text, integer, integer, boolean) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_update_payment_method(uuid, boolean, boolean) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.webhook_event_done(text, text, text, text) OWNER TO balatrix_owner;
+
+-- ============================================================================================
+-- Notifications: customer webhook endpoints, delivery planning, delivery outcomes
+-- ============================================================================================
+-- Fragment for balatrix.sql (and the 0.1.0 -> 0.2.0 upgrade script), written by helper B. Part 1
+-- (tables and functions) goes after the section "The outbox consumer" (it must come after the
+-- "updated_at on every table" block, since it creates its own touch trigger); part 2 (privileges)
+-- goes with the other "Privileges of section ..." blocks, after the general grants (it narrows
+-- balatrix_readonly's GRANT SELECT ON ALL TABLES to the columns other than the secret). The table is
+-- NOT in the $rls$ / $api_rls$ arrays: its policies are created here (read only; the API writes
+-- through the api_* functions). The $finish$ block gives it to balatrix_owner and registers it with
+-- pg_extension_config_dump when part 1 sits before it, as every other table.
+--
+-- The outbox consumer (the sidecar) handles one claimed event so:
+--
+--   outbox_deliveries(event, worker, channels, lease)  -> renews the lease, plans the event's deliveries
+--        on the channels this sidecar can use (rows in notifications, once per (event, channel,
+--        recipient)) and returns those not yet sent, with what the message needs
+--   ... sends each (SMTP, SMS gateway, customer webhook) ...
+--   notification_sent(id, worker, lease) / notification_failed(id, worker, error, lease)   right after each
+--        send; each renews the lease, so a slow event keeps it as long as every single send fits in it
+--   complete_event(event, worker), or fail_event(...) when a send failed: the retry of the event
+--        re-plans, and outbox_deliveries then returns only what is still unsent
+--   release_event(event, worker)   a consumer that stops with claimed events it has not started gives
+--        them back (claimable at once; the claim's attempt is not counted)
+--
+-- So an event whose e-mail went out but whose webhook failed is retried for the webhook alone.
+-- A consumer killed between a send and its notification_sent sends that one message again after the
+-- lease expires (at-least-once): e-mails carry Message-ID <notification id@balatrix> and webhooks
+-- Balatrix-Event-Id, both stable across retries, so a receiver can drop the repeat.
+--
+-- Which deliveries an event gets (a decision of this section):
+--   e-mail   invoice.issued, credit_note.issued, debit_note.issued, payment.captured (receipt),
+--            payment.failed, refund.processed, balance.low, balance.critical,
+--            invoice.payment_reminder, invoice.overdue, payment.retry_due (only without a default saved
+--            method of the payment's gateway: then the retry charges it): to the customer's e-mail (customers.email,
+--            else the e-mail of the customer's login user);
+--            user.email_verification_requested, user.password_reset_requested: to the e-mail in the
+--            event (the address the token was issued for), else the user's
+--   SMS      balance.low, balance.critical, invoice.overdue, payment.captured: to customers.phone
+--   webhook  every event of a customer (customer_id set) except user.*: to each active endpoint of
+--            that customer whose event_types holds the type or '*'. user.* events carry a raw
+--            single-use token and are never sent to a webhook, whatever the endpoint asks for.
+-- A delivery planned on an earlier attempt that the plan no longer contains (endpoint deleted or
+-- deactivated, address changed) stays unsent and is not returned again.
+
+CREATE TABLE @extschema@.webhook_endpoints (
+    id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    customer_id uuid NOT NULL REFERENCES @extschema@.customers (id) ON DELETE CASCADE,
+    url         text NOT NULL CONSTRAINT webhook_endpoints_url CHECK (
+                    octet_length(url) <= 2048
+                    AND url ~ '^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?([/?#][!-~]*)?$'),
+    -- Never readable by balatrix_api (column privileges below): shown once, by api_create_webhook_endpoint.
+    secret      text NOT NULL CONSTRAINT webhook_endpoints_secret CHECK (secret ~ '^whsec_[0-9a-f]{64}$'),
+    event_types text[] NOT NULL DEFAULT '{*}' CONSTRAINT webhook_endpoints_event_types CHECK (
+                    cardinality(event_types) BETWEEN 1 AND 50 AND array_position(event_types, NULL) IS NULL),
+    is_active   boolean NOT NULL DEFAULT true,
+    description text CONSTRAINT webhook_endpoints_description CHECK (char_length(description) <= 500),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX webhook_endpoints_customer_idx ON @extschema@.webhook_endpoints (customer_id) WHERE is_active;
+COMMENT ON TABLE @extschema@.webhook_endpoints IS
+    'Customer webhooks: URLs to which the sidecar POSTs the customer''s outbox events (JSON envelope '
+    '{"id":"evt_<event id>","type","created","data"}), signed with the endpoint''s secret in the header '
+    'Balatrix-Signature: t=<unix time>,v1=<hex HMAC-SHA256(secret, t + "." + body)>. event_types lists the types '
+    'wanted, or ''*'' for all; user.* events are never sent. The secret is readable by the owner only.';
+COMMENT ON COLUMN @extschema@.webhook_endpoints.secret IS
+    'whsec_ + 64 hex digits (256 bits), made by the database; returned once by api_create_webhook_endpoint.';
+CREATE TRIGGER webhook_endpoints_touch_trg BEFORE UPDATE ON @extschema@.webhook_endpoints
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.tg_touch_updated_at();
+
+ALTER TABLE @extschema@.webhook_endpoints OWNER TO balatrix_owner;
+ALTER TABLE @extschema@.webhook_endpoints ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readonly_all ON @extschema@.webhook_endpoints FOR SELECT TO balatrix_readonly USING (true);
+-- The read policy of every tenant table ($api_rls$): the actor's own rows, staff everything.
+CREATE POLICY api_read ON @extschema@.webhook_endpoints FOR SELECT TO balatrix_api USING (
+    (@extschema@.actor_role() = 'customer' AND customer_id = @extschema@.actor_customer_id())
+    OR @extschema@.actor_role() IN ('super_admin', 'admin', 'support')
+    OR (@extschema@.actor_role() = 'reseller' AND @extschema@.actor_can_read(customer_id)));
+
+CREATE FUNCTION @extschema@.api_create_webhook_endpoint(customer uuid, url text, event_types text[] DEFAULT NULL,
+                                                        description text DEFAULT NULL)
+    RETURNS TABLE (id uuid, secret text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    kinds text[] := coalesce(event_types, ARRAY['*']);
+    bad text;
+    new_secret text;
+    new_id uuid;
+BEGIN
+    PERFORM @extschema@.api_require_write(customer, 'customer');
+    IF url IS NULL OR octet_length(url) > 2048
+       OR url !~ '^[Hh][Tt][Tt][Pp][Ss]?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?([/?#][!-~]*)?$' THEN
+        RAISE EXCEPTION 'url must be an http:// or https:// URL of at most 2048 characters' USING ERRCODE = '22023',
+            HINT = 'Printable ASCII only (percent-encode the rest); no user:password@ part.';
+    END IF;
+    IF cardinality(kinds) NOT BETWEEN 1 AND 50 OR array_position(kinds, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'eventTypes must list 1 to 50 event types' USING ERRCODE = '22023';
+    END IF;
+    SELECT k INTO bad FROM unnest(kinds) AS k
+     WHERE k <> '*' AND (k !~ '^[a-z][a-z_]*(\.[a-z][a-z_]*)+$' OR k LIKE 'user.%')
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'unknown or unavailable event type %', quote_literal(bad) USING ERRCODE = '22023',
+            HINT = 'Event types look like invoice.issued; ''*'' means all. user.* events are never sent to webhooks.';
+    END IF;
+    IF description IS NOT NULL AND char_length(description) > 500 THEN
+        RAISE EXCEPTION 'description is at most 500 characters' USING ERRCODE = '22023';
+    END IF;
+    IF (SELECT count(*) FROM @extschema@.webhook_endpoints w WHERE w.customer_id = customer AND w.is_active) >= 10 THEN
+        RAISE EXCEPTION 'a customer has at most 10 webhook endpoints' USING ERRCODE = '22023',
+            HINT = 'Delete one first.';
+    END IF;
+    -- 256 bits: the SHA-256 of three version-4 UUIDs (366 bits from the server's strong random source,
+    -- pg_strong_random); pgcrypto's gen_random_bytes would need an extension balatrix does not require.
+    new_secret := 'whsec_' || encode(sha256(convert_to(gen_random_uuid()::text || gen_random_uuid()::text
+                                                       || gen_random_uuid()::text, 'UTF8')), 'hex');
+    INSERT INTO @extschema@.webhook_endpoints (customer_id, url, secret, event_types, description)
+    VALUES (customer, url, new_secret, ARRAY(SELECT DISTINCT k FROM unnest(kinds) AS k ORDER BY k), description)
+    RETURNING webhook_endpoints.id INTO new_id;
+    RETURN QUERY SELECT new_id, new_secret;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_create_webhook_endpoint(uuid, text, text[], text) IS
+    'API: a webhook endpoint for a customer the actor may write: url (http or https, printable ASCII, at most 2048 '
+    'bytes, no user:password@), event_types (default {*}; types such as invoice.issued, never user.*), description '
+    '(at most 500 characters). Returns its id and its signing secret (whsec_ + 64 hex digits, made here), which is '
+    'never readable again. 22023 bad arguments or already 10 active endpoints; P0002 / 42501 from the actor check.';
+
+CREATE FUNCTION @extschema@.api_delete_webhook_endpoint(endpoint uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    owner_id uuid;
+BEGIN
+    SELECT w.customer_id INTO owner_id FROM @extschema@.webhook_endpoints w WHERE w.id = endpoint FOR UPDATE;
+    PERFORM @extschema@.api_require_write(owner_id, 'webhook endpoint');
+    DELETE FROM @extschema@.webhook_endpoints w WHERE w.id = endpoint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.api_delete_webhook_endpoint(uuid) IS
+    'API: deletes a webhook endpoint of a customer the actor may write; deliveries still pending for it are dropped. '
+    'P0002 unknown (or invisible) endpoint; 42501 from the actor check.';
+
+-- PG zone helper: a uuid member of an event payload, NULL when absent or not a uuid (a hand-made
+-- event must not make planning fail).
+CREATE FUNCTION @extschema@.outbox_payload_uuid(payload jsonb, key text) RETURNS uuid
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    SELECT CASE WHEN payload->>key ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                THEN (payload->>key)::uuid END
+$$;
+COMMENT ON FUNCTION @extschema@.outbox_payload_uuid(jsonb, text) IS
+    'Internal (outbox_deliveries): payload->>key as a uuid, NULL when absent or not a uuid.';
+
+CREATE FUNCTION @extschema@.outbox_deliveries(event bigint, worker text, channels text[], lease_seconds integer DEFAULT 60)
+    RETURNS TABLE (notification_id uuid, channel text, recipient text, template text, context jsonb, secret text,
+                   envelope text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+#variable_conflict use_column
+DECLARE
+    e @extschema@.event_outbox;
+    cust record;
+    usr record;
+    inv record;
+    pay record;
+    ref record;
+    acc record;
+    mail_to text;
+    user_event boolean;
+    ctx jsonb;
+    env text;
+    p jsonb;
+    ist constant text := 'Asia/Kolkata';
+BEGIN
+    IF worker IS NULL OR btrim(worker) = '' THEN
+        RAISE EXCEPTION 'outbox_deliveries: a worker name is required' USING ERRCODE = '22023';
+    END IF;
+    IF channels IS NULL OR array_position(channels, NULL) IS NOT NULL
+       OR NOT channels <@ ARRAY['email', 'sms', 'webhook'] THEN
+        RAISE EXCEPTION 'outbox_deliveries: channels are email, sms and webhook' USING ERRCODE = '22023',
+              DETAIL = pg_catalog.format('channels = %s', coalesce(channels::text, 'NULL'));
+    END IF;
+    IF lease_seconds IS NULL OR lease_seconds < 1 OR lease_seconds > 86400 THEN
+        RAISE EXCEPTION 'outbox_deliveries: lease_seconds must be between 1 and 86400' USING ERRCODE = '22023';
+    END IF;
+    -- Renewing the lease also proves it is still ours, under the row lock: a claim by another worker
+    -- either came first (locked_by changed: nothing is returned) or waits and then sees the new lease.
+    -- A consumer that is slow through a batch therefore keeps each event while it delivers it.
+    UPDATE @extschema@.event_outbox x
+       SET locked_until = greatest(x.locked_until, now() + make_interval(secs => lease_seconds))
+     WHERE x.id = outbox_deliveries.event AND x.status = 'pending' AND x.locked_by = outbox_deliveries.worker
+    RETURNING x.* INTO e;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    p := CASE WHEN jsonb_typeof(e.payload) = 'object' THEN e.payload ELSE '{}'::jsonb END;
+    user_event := e.event_type LIKE 'user.%';
+
+    SELECT c.name, c.company_name, c.customer_number, c.email, c.phone, u.email AS user_email, u.first_name
+      INTO cust
+      FROM @extschema@.customers c LEFT JOIN @extschema@.users u ON u.id = c.user_id
+     WHERE c.id = e.customer_id;
+    -- Always run (no row: every field NULL), so that usr is assigned for the plan below.
+    SELECT u.id, u.email, u.first_name INTO usr
+      FROM @extschema@.users u WHERE user_event AND u.id = @extschema@.outbox_payload_uuid(p, 'user_id');
+    mail_to := CASE WHEN user_event THEN coalesce(p->>'email', usr.email) ELSE coalesce(cust.email, cust.user_email) END;
+    SELECT i.invoice_number, i.document_type, i.total, i.amount_paid, i.amount_credited, i.currency, i.issue_date,
+           i.due_date, o.invoice_number AS original_number
+      INTO inv
+      FROM @extschema@.invoices i LEFT JOIN @extschema@.invoices o ON o.id = i.original_invoice_id
+     WHERE i.id = @extschema@.outbox_payload_uuid(p, 'invoice_id');
+    SELECT x.payment_number, x.amount, x.currency, x.gateway, x.failure_reason, x.next_retry_at
+      INTO pay FROM @extschema@.payments x WHERE x.id = @extschema@.outbox_payload_uuid(p, 'payment_id');
+    SELECT r.amount, r.currency, n.invoice_number AS credit_note_number
+      INTO ref
+      FROM @extschema@.refunds r LEFT JOIN @extschema@.invoices n ON n.id = r.credit_note_id
+     WHERE r.id = @extschema@.outbox_payload_uuid(p, 'refund_id');
+    SELECT a.account_number, a.currency INTO acc
+      FROM @extschema@.accounts a WHERE a.id = @extschema@.outbox_payload_uuid(p, 'account_id');
+
+    -- What the texts need, every value a string: money as the exact decimal (numeric's text), dates as
+    -- "15 Dec 2026", instants in IST. The payload's own scalars come first, so a template can use any of
+    -- them; the looked-up values below replace them where both exist (the payload's amount at the time
+    -- of the event is kept where it matters: outstanding, amount, balance, threshold).
+    SELECT coalesce(jsonb_object_agg(k.key, k.value), '{}'::jsonb) INTO ctx
+      FROM jsonb_each_text(p) AS k
+     WHERE jsonb_typeof(p->k.key) IN ('string', 'number', 'boolean');
+    ctx := ctx || jsonb_strip_nulls(jsonb_build_object(
+        'event_id', e.id::text,
+        'event_type', e.event_type,
+        'occurred_at', to_char(e.created_at AT TIME ZONE ist, 'DD Mon YYYY, HH24:MI') || ' IST',
+        'customer_name', cust.name,
+        'company_name', cust.company_name,
+        'customer_number', cust.customer_number,
+        'first_name', coalesce(nullif(btrim(CASE WHEN user_event THEN coalesce(p->>'first_name', usr.first_name)
+                                                 ELSE cust.first_name END), ''), cust.name),
+        'email', CASE WHEN user_event THEN mail_to END,
+        'invoice_number', inv.invoice_number,
+        'document_type', inv.document_type,
+        'original_invoice_number', inv.original_number,
+        'total', inv.total::text,
+        'amount_paid', inv.amount_paid::text,
+        'outstanding', coalesce(p->>'outstanding', (inv.total - inv.amount_paid - inv.amount_credited)::text),
+        'issue_date', to_char(inv.issue_date, 'DD Mon YYYY'),
+        'due_date', to_char(coalesce(inv.due_date, CASE WHEN p->>'due_date' ~ '^\d{4}-\d{2}-\d{2}$'
+                                                         THEN (p->>'due_date')::date END), 'DD Mon YYYY'),
+        'payment_number', coalesce(pay.payment_number, p->>'payment_number'),
+        'amount', coalesce(p->>'amount', ref.amount::text, pay.amount::text),
+        'gateway', pay.gateway,
+        'failure_reason', coalesce(p->>'reason', pay.failure_reason),
+        'next_retry_at', to_char(coalesce(pay.next_retry_at, CASE WHEN p->>'next_retry_at' ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}'
+                                                                   THEN (p->>'next_retry_at')::timestamptz END)
+                                 AT TIME ZONE ist, 'DD Mon YYYY, HH24:MI') || ' IST',
+        'credit_note_number', ref.credit_note_number,
+        'account_number', coalesce(acc.account_number, p->>'account_number'),
+        'currency', coalesce(p->>'currency', inv.currency::text, pay.currency::text, ref.currency::text,
+                             acc.currency::text, 'INR'),
+        'expires_at', CASE WHEN p->>'expires_at' ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}'
+                           THEN to_char((p->>'expires_at')::timestamptz AT TIME ZONE ist, 'DD Mon YYYY, HH24:MI') || ' IST'
+                      END));
+    env := jsonb_build_object('id', 'evt_' || e.id, 'type', e.event_type,
+                              'created', floor(extract(epoch FROM e.created_at))::bigint, 'data', p)::text;
+
+    RETURN QUERY
+    WITH plan (channel, recipient, address, endpoint, ord) AS (
+        SELECT 'email', mail_to, mail_to, NULL::uuid, 1
+         WHERE 'email' = ANY (channels) AND mail_to IS NOT NULL
+           AND e.event_type IN ('invoice.issued', 'credit_note.issued', 'debit_note.issued', 'payment.captured',
+                                'payment.failed', 'refund.processed', 'balance.low', 'balance.critical',
+                                'invoice.payment_reminder', 'invoice.overdue', 'user.email_verification_requested',
+                                'user.password_reset_requested', 'payment.retry_due')
+           -- A due retry is charged to the default saved method when there is one: no request to pay then.
+           AND (e.event_type <> 'payment.retry_due'
+                OR NOT EXISTS (SELECT 1 FROM @extschema@.payment_methods pm
+                                WHERE pm.customer_id = e.customer_id AND pm.is_default AND pm.is_active
+                                  AND pm.gateway = pay.gateway))
+        UNION ALL
+        SELECT 'sms', cust.phone, cust.phone, NULL::uuid, 2
+         WHERE 'sms' = ANY (channels) AND cust.phone IS NOT NULL
+           AND e.event_type IN ('balance.low', 'balance.critical', 'invoice.overdue', 'payment.captured')
+        UNION ALL
+        SELECT 'webhook', w.id::text, w.url, w.id, 3
+          FROM @extschema@.webhook_endpoints w
+         WHERE 'webhook' = ANY (channels) AND NOT user_event AND w.customer_id = e.customer_id AND w.is_active
+           AND ('*' = ANY (w.event_types) OR e.event_type = ANY (w.event_types))
+    ), created AS (
+        INSERT INTO @extschema@.notifications (customer_id, user_id, event_id, channel, template, recipient, payload)
+        SELECT e.customer_id, usr.id, e.id, plan.channel, e.event_type, plan.recipient,
+               CASE WHEN plan.endpoint IS NOT NULL
+                    THEN jsonb_build_object('endpoint_id', plan.endpoint, 'url', plan.address) ELSE '{}'::jsonb END
+          FROM plan
+        ON CONFLICT (event_id, channel, recipient) WHERE event_id IS NOT NULL DO NOTHING
+        RETURNING notifications.id, notifications.channel, notifications.recipient
+    ), todo AS (
+        SELECT c.id, c.channel, c.recipient FROM created c
+        UNION ALL
+        -- The statement's snapshot: rows planned by an earlier attempt, not the ones inserted above.
+        SELECT n.id, n.channel, n.recipient FROM @extschema@.notifications n
+         WHERE n.event_id = e.id AND n.status IN ('pending', 'failed')
+    )
+    SELECT t.id, plan.channel, plan.address, e.event_type,
+           CASE WHEN plan.channel <> 'webhook' THEN ctx END,
+           w.secret,
+           CASE WHEN plan.channel = 'webhook' THEN env END
+      FROM todo t
+      JOIN plan ON plan.channel = t.channel AND plan.recipient = t.recipient
+      LEFT JOIN @extschema@.webhook_endpoints w ON w.id = plan.endpoint
+     ORDER BY plan.ord, plan.recipient;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.outbox_deliveries(bigint, text, text[], integer) IS
+    'Outbox consumer: for event leased by worker (pending, locked_by = worker; else nothing is returned), renews the '
+    'lease to at least now() + lease_seconds, plans the event''s deliveries on channels (email, sms, webhook: those '
+    'the caller can send) into notifications, once per (event, channel, recipient), and returns the planned ones not '
+    'yet sent: notification_id, channel, recipient (e-mail address, E.164 phone or webhook URL), template (the event '
+    'type), context (e-mail and SMS: the strings the text needs; money as exact decimals) and, for webhooks, the '
+    'endpoint''s secret and the JSON envelope to POST. user.* events are never planned for webhooks. 22023 for a '
+    'blank worker, channels NULL or outside email/sms/webhook, lease_seconds outside 1..86400.';
+
+-- PG zone helper: renews the lease of event while worker holds it (a heartbeat between two sends, so
+-- an event with several slow deliveries keeps its lease as long as each single send fits in it).
+CREATE FUNCTION @extschema@.outbox_renew_lease(event bigint, worker text, lease_seconds integer) RETURNS void
+    LANGUAGE sql
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+    UPDATE @extschema@.event_outbox e
+       SET locked_until = greatest(e.locked_until, now() + make_interval(secs => lease_seconds))
+     WHERE e.id = event AND e.status = 'pending' AND e.locked_by = worker AND lease_seconds BETWEEN 1 AND 86400
+$$;
+COMMENT ON FUNCTION @extschema@.outbox_renew_lease(bigint, text, integer) IS
+    'Internal (notification_sent, notification_failed): extends the lease of event, held by worker, to at least '
+    'now() + lease_seconds; nothing when the lease is not worker''s or lease_seconds is NULL or outside 1..86400.';
+
+CREATE FUNCTION @extschema@.notification_sent(id uuid, worker text, lease_seconds integer DEFAULT NULL) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    evt bigint;
+BEGIN
+    IF notification_sent.id IS NULL OR worker IS NULL OR btrim(worker) = '' THEN
+        RAISE EXCEPTION 'notification_sent: a notification id and a worker name are required' USING ERRCODE = '22023';
+    END IF;
+    UPDATE @extschema@.notifications x
+       SET status = 'sent', sent_at = now(), attempts = x.attempts + 1
+      FROM @extschema@.event_outbox e
+     WHERE x.id = notification_sent.id AND x.status <> 'sent'
+       AND e.id = x.event_id AND e.status = 'pending' AND e.locked_by = notification_sent.worker
+    RETURNING x.event_id INTO evt;
+    IF evt IS NULL THEN
+        RETURN false;
+    END IF;
+    PERFORM @extschema@.outbox_renew_lease(evt, worker, lease_seconds);
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.notification_sent(uuid, text, integer) IS
+    'Outbox consumer: records that notification id was delivered (status sent, sent_at now(), one more attempt) '
+    'while its event is pending and leased by worker, and with lease_seconds renews that lease to at least now() + '
+    'lease_seconds; true when recorded, false when not (already sent, unknown, or the event is no longer this '
+    'worker''s). 22023 for a NULL id or a blank worker.';
+
+CREATE FUNCTION @extschema@.notification_failed(id uuid, worker text, error text, lease_seconds integer DEFAULT NULL)
+    RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    evt bigint;
+BEGIN
+    IF notification_failed.id IS NULL OR worker IS NULL OR btrim(worker) = '' THEN
+        RAISE EXCEPTION 'notification_failed: a notification id and a worker name are required' USING ERRCODE = '22023';
+    END IF;
+    UPDATE @extschema@.notifications x
+       SET status = 'failed', attempts = x.attempts + 1, last_error = left(notification_failed.error, 2000)
+      FROM @extschema@.event_outbox e
+     WHERE x.id = notification_failed.id AND x.status IN ('pending', 'failed')
+       AND e.id = x.event_id AND e.status = 'pending' AND e.locked_by = notification_failed.worker
+    RETURNING x.event_id INTO evt;
+    IF evt IS NULL THEN
+        RETURN false;
+    END IF;
+    PERFORM @extschema@.outbox_renew_lease(evt, worker, lease_seconds);
+    RETURN true;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.notification_failed(uuid, text, text, integer) IS
+    'Outbox consumer: records a failed delivery of notification id (status failed, one more attempt, last_error: the '
+    'first 2000 characters) while its event is pending and leased by worker (with lease_seconds, renewing that lease '
+    'as notification_sent does); the event''s retry sends it again. true when recorded; false when not (sent already, '
+    'unknown, or the event is no longer this worker''s). 22023 for a NULL id or a blank worker.';
+
+CREATE FUNCTION @extschema@.release_event(id bigint, worker text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS $$
+DECLARE
+    n integer;
+BEGIN
+    IF release_event.id IS NULL OR worker IS NULL OR btrim(worker) = '' THEN
+        RAISE EXCEPTION 'release_event: an event id and a worker name are required' USING ERRCODE = '22023';
+    END IF;
+    -- The claim counted an attempt that never happened: it is taken back, so a consumer stopping with
+    -- events in hand does not bring them nearer the dead letter.
+    UPDATE @extschema@.event_outbox e
+       SET locked_by = NULL, locked_until = NULL, attempts = greatest(e.attempts - 1, 0)
+     WHERE e.id = release_event.id AND e.status = 'pending' AND e.locked_by = release_event.worker;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n > 0;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.release_event(bigint, text) IS
+    'Outbox consumer: gives back event id, claimed by worker but not worked on (the consumer is stopping): lease '
+    'cleared, the claim''s attempt taken back, claimable again at once. true when released; false when the event is '
+    'not pending and leased by worker. 22023 for a NULL id or a blank worker.';
+
+ALTER FUNCTION @extschema@.api_create_webhook_endpoint(uuid, text, text[], text) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.api_delete_webhook_endpoint(uuid) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.outbox_deliveries(bigint, text, text[], integer) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.notification_sent(uuid, text, integer) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.notification_failed(uuid, text, text, integer) OWNER TO balatrix_owner;
+ALTER FUNCTION @extschema@.release_event(bigint, text) OWNER TO balatrix_owner;
+
+-- ============================================================================================
 -- Ownership, dump configuration, row-level security and privileges
 -- ============================================================================================
 DO $finish$
@@ -7670,6 +9001,70 @@ GRANT EXECUTE ON FUNCTION
 -- Privileges of section "Gateway webhooks: received once" (after the general ones, as in the upgrade script).
 REVOKE ALL ON FUNCTION @extschema@.record_webhook_event(text, text, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.record_webhook_event(text, text, text, jsonb) TO balatrix_api;
+
+-- Privileges of section "Payments through the gateways: checkout, invoice payment, wallet top-up, outcomes, refunds, retries" (after the general ones, as in the upgrade script).
+REVOKE ALL ON FUNCTION
+    @extschema@.payment_json(@extschema@.payments),
+    @extschema@.apply_captured_payment(uuid),
+    @extschema@.open_gateway_payment(uuid, text, text, numeric, uuid, uuid, text, jsonb),
+    @extschema@.schedule_payment_retry(uuid),
+    @extschema@.api_checkout(uuid, text, text, text, text, jsonb),
+    @extschema@.api_pay_invoice(uuid, text, text),
+    @extschema@.api_top_up(uuid, numeric, text, text),
+    @extschema@.gateway_attach_order(uuid, text, jsonb),
+    @extschema@.gateway_payment_captured(text, text, text, numeric, text, jsonb),
+    @extschema@.gateway_payment_failed(text, text, text, text, text, text),
+    @extschema@.gateway_pending_work(integer, integer),
+    @extschema@.gateway_payment_refused(uuid, text, text),
+    @extschema@.gateway_payment_by_order(text, text),
+    @extschema@.api_begin_refund(uuid, numeric, text, text),
+    @extschema@.gateway_refund_result(uuid, text, boolean, text),
+    @extschema@.run_payment_retries(timestamptz),
+    @extschema@.gateway_retry_payment(uuid),
+    @extschema@.api_save_payment_method(uuid, text, text, text, text, text, text, integer, integer, boolean),
+    @extschema@.api_update_payment_method(uuid, boolean, boolean),
+    @extschema@.webhook_event_done(text, text, text, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.payment_json(@extschema@.payments),
+    @extschema@.api_checkout(uuid, text, text, text, text, jsonb),
+    @extschema@.api_pay_invoice(uuid, text, text),
+    @extschema@.api_top_up(uuid, numeric, text, text),
+    @extschema@.gateway_attach_order(uuid, text, jsonb),
+    @extschema@.gateway_payment_captured(text, text, text, numeric, text, jsonb),
+    @extschema@.gateway_payment_failed(text, text, text, text, text, text),
+    @extschema@.gateway_pending_work(integer, integer),
+    @extschema@.gateway_payment_refused(uuid, text, text),
+    @extschema@.gateway_payment_by_order(text, text),
+    @extschema@.api_begin_refund(uuid, numeric, text, text),
+    @extschema@.gateway_refund_result(uuid, text, boolean, text),
+    @extschema@.gateway_retry_payment(uuid),
+    @extschema@.api_save_payment_method(uuid, text, text, text, text, text, text, integer, integer, boolean),
+    @extschema@.api_update_payment_method(uuid, boolean, boolean),
+    @extschema@.webhook_event_done(text, text, text, text)
+    TO balatrix_api;
+
+-- Privileges of section "Notifications: customer webhook endpoints, delivery planning, delivery outcomes"
+-- (after the general ones, as in the upgrade script).
+REVOKE ALL ON FUNCTION
+    @extschema@.api_create_webhook_endpoint(uuid, text, text[], text), @extschema@.api_delete_webhook_endpoint(uuid),
+    @extschema@.outbox_payload_uuid(jsonb, text), @extschema@.outbox_renew_lease(bigint, text, integer),
+    @extschema@.outbox_deliveries(bigint, text, text[], integer),
+    @extschema@.notification_sent(uuid, text, integer), @extschema@.notification_failed(uuid, text, text, integer),
+    @extschema@.release_event(bigint, text)
+    FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION
+    @extschema@.api_create_webhook_endpoint(uuid, text, text[], text), @extschema@.api_delete_webhook_endpoint(uuid),
+    @extschema@.outbox_deliveries(bigint, text, text[], integer),
+    @extschema@.notification_sent(uuid, text, integer), @extschema@.notification_failed(uuid, text, text, integer),
+    @extschema@.release_event(bigint, text)
+    TO balatrix_api;
+GRANT EXECUTE ON FUNCTION @extschema@.outbox_payload_uuid(jsonb, text), @extschema@.outbox_renew_lease(bigint, text, integer)
+    TO balatrix_owner;
+-- Every column but the secret: the API (through api_read) and reporting.
+REVOKE ALL ON @extschema@.webhook_endpoints FROM balatrix_api, balatrix_readonly;
+GRANT SELECT (id, customer_id, url, event_types, is_active, description, created_at, updated_at)
+    ON @extschema@.webhook_endpoints TO balatrix_api, balatrix_readonly;
 
 -- Keep last: the SECURITY DEFINER functions (owned by balatrix_owner) call the internal ones.
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ TO balatrix_owner;

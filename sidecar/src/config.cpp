@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "clients/smtp_client.hpp"
 #include "http/cors.hpp"
 
 namespace balatrix::sidecar {
@@ -37,6 +39,19 @@ constexpr const char* kStripeSecretKey = "STRIPE_SECRET_KEY";
 constexpr const char* kStripeWebhookSecret = "STRIPE_WEBHOOK_SECRET";
 constexpr const char* kStripeApiBase = "STRIPE_API_BASE";
 constexpr const char* kSmtpUrl = "SMTP_URL";
+constexpr const char* kGatewayTimeout = "GATEWAY_TIMEOUT_MS";
+constexpr const char* kReconcileInterval = "RECONCILE_INTERVAL_MS";
+constexpr const char* kReconcileAfter = "RECONCILE_AFTER_SECONDS";
+constexpr const char* kOutboxEnabled = "OUTBOX_ENABLED";
+constexpr const char* kOutboxPollInterval = "OUTBOX_POLL_INTERVAL_MS";
+constexpr const char* kOutboxBatchSize = "OUTBOX_BATCH_SIZE";
+constexpr const char* kOutboxLeaseSeconds = "OUTBOX_LEASE_SECONDS";
+constexpr const char* kOutboxMaxAttempts = "OUTBOX_MAX_ATTEMPTS";
+constexpr const char* kSmtpFrom = "SMTP_FROM";
+constexpr const char* kSmsGatewayUrl = "SMS_GATEWAY_URL";
+constexpr const char* kSmsGatewayToken = "SMS_GATEWAY_TOKEN";
+constexpr const char* kAppBaseUrl = "APP_BASE_URL";
+constexpr const char* kWebhookTimeout = "WEBHOOK_TIMEOUT_MS";
 constexpr const char* kRateLimitApi = "RATE_LIMIT_API";
 constexpr const char* kRateLimitLogin = "RATE_LIMIT_LOGIN";
 constexpr const char* kRateLimitRefresh = "RATE_LIMIT_REFRESH";
@@ -205,6 +220,16 @@ SecretState(const std::optional<std::string>& value)
 	return value ? nlohmann::json(kRedacted) : nlohmann::json(nullptr);
 }
 
+// A URL for the log without user:password and without its query and fragment (gateways often take an API key
+// there); null when unset.
+nlohmann::json
+UrlWithoutSecrets(const std::optional<std::string>& url)
+{
+	if (!url)
+		return nullptr;
+	return Reader::RedactUrlCredentials(url->substr(0, url->find_first_of("?#")));
+}
+
 } // namespace
 
 EnvLookup
@@ -276,6 +301,14 @@ Config::FromEnv(const EnvLookup& lookup)
 	// 0 is allowed (stop without waiting); 10 minutes is far beyond any sane supervisor's kill timeout.
 	config.shutdown_grace = std::chrono::milliseconds(
 		reader.Integer(kShutdownGrace, 0, kMaxShutdownGrace.count(), kDefaultShutdownGrace.count()));
+	// Payments: one gateway request's bound (each attempt), and how often / how late the reconciler settles
+	// payments and refunds a timeout or a lost webhook left open.
+	config.gateway_timeout =
+		std::chrono::milliseconds(reader.Integer(kGatewayTimeout, 100, 120000, kDefaultGatewayTimeout.count()));
+	config.reconcile_interval =
+		std::chrono::milliseconds(reader.Integer(kReconcileInterval, 100, 3600000, kDefaultReconcileInterval.count()));
+	config.reconcile_after =
+		std::chrono::seconds(reader.Integer(kReconcileAfter, 0, 86400, kDefaultReconcileAfter.count()));
 
 	// Read first: whether "*" is acceptable depends on it.
 	config.cors_allow_credentials = reader.Boolean(kCorsAllowCredentials, false);
@@ -330,6 +363,58 @@ Config::FromEnv(const EnvLookup& lookup)
 		reader.Integer(kRateLimitPasswordReset, 0, 100000000, config.rate_limits.password_reset);
 	config.rate_limits.cdr = reader.Integer(kRateLimitCdr, 0, 100000000, config.rate_limits.cdr);
 
+	// The outbox consumer and the notifications it sends (Config: "The outbox consumer").
+	config.outbox_enabled = reader.Boolean(kOutboxEnabled, true);
+	config.outbox_poll_interval = std::chrono::milliseconds(
+		reader.Integer(kOutboxPollInterval, 100, 3600000, config.outbox_poll_interval.count()));
+	config.outbox_batch_size = static_cast<int>(reader.Integer(kOutboxBatchSize, 1, 1000, config.outbox_batch_size));
+	config.outbox_lease =
+		std::chrono::seconds(reader.Integer(kOutboxLeaseSeconds, 1, 86400, config.outbox_lease.count()));
+	config.outbox_max_attempts =
+		static_cast<int>(reader.Integer(kOutboxMaxAttempts, 1, 1000, config.outbox_max_attempts));
+	config.webhook_timeout =
+		std::chrono::milliseconds(reader.Integer(kWebhookTimeout, 100, 120000, config.webhook_timeout.count()));
+	// The lease is renewed after each send: one send must fit in it, or another sidecar could take the event over
+	// while the send is still running and deliver it a second time.
+	if (config.outbox_enabled && config.webhook_timeout >= config.outbox_lease)
+		reader.Problem(kOutboxLeaseSeconds, "must be longer than WEBHOOK_TIMEOUT_MS (" +
+		                                        std::to_string(config.webhook_timeout.count()) +
+		                                        " ms): a claimed event must outlive any one of its deliveries");
+	if (auto value = reader.Get(kSmtpFrom)) {
+		// Every e-mail's From header: a value that could not be one (or could smuggle a second header) is refused
+		// here, not at the first send.
+		if (clients::ParseMailbox(*value)) {
+			config.smtp_from = std::move(*value);
+		} else {
+			reader.Problem(kSmtpFrom, "must be an e-mail address, optionally with a name: Name <billing@example.in> "
+			                          "(got " +
+			                              Reader::Quote(*value) + ")");
+		}
+	}
+	if (auto value = reader.Get(kSmsGatewayUrl)) {
+		if (Reader::HasHttpScheme(*value) && value->find_first_of(" \t\r\n") == std::string::npos)
+			config.sms_gateway_url = std::move(*value);
+		else
+			reader.Problem(kSmsGatewayUrl, "must be an http:// or https:// URL (the SMS gateway's send endpoint)");
+	}
+	if (auto value = reader.Get(kSmsGatewayToken)) {
+		// It travels in an Authorization header: printable ASCII without blanks (the value is never echoed).
+		if (std::all_of(value->begin(), value->end(), [](char c) { return c > 0x20 && c < 0x7f; }))
+			config.sms_gateway_token = std::move(*value);
+		else
+			reader.Problem(kSmsGatewayToken, "must be printable ASCII without spaces (it is sent as a Bearer token)");
+	}
+	if (auto value = reader.Get(kAppBaseUrl)) {
+		while (value->size() > 1 && value->back() == '/')
+			value->pop_back();
+		if (!Reader::HasHttpScheme(*value) || value->find_first_of("?# \t\r\n") != std::string::npos)
+			reader.Problem(kAppBaseUrl, "must be an http:// or https:// URL without a query, e.g. "
+			                            "https://portal.example.in (got " +
+			                                Reader::Quote(*value) + ")");
+		else
+			config.app_base_url = std::move(*value);
+	}
+
 	config.razorpay_key_id = reader.Get(kRazorpayKeyId);
 	config.razorpay_key_secret = reader.Get(kRazorpayKeySecret);
 	config.razorpay_webhook_secret = reader.Get(kRazorpayWebhookSecret);
@@ -381,6 +466,19 @@ Config::Redacted() const
 		{kStripeWebhookSecret, SecretState(stripe_webhook_secret)},
 		{kStripeApiBase, Reader::RedactUrlCredentials(stripe_api_base)},
 		{kSmtpUrl, SecretState(smtp_url)},
+		{kGatewayTimeout, gateway_timeout.count()},
+		{kReconcileInterval, reconcile_interval.count()},
+		{kReconcileAfter, reconcile_after.count()},
+		{kOutboxEnabled, outbox_enabled},
+		{kOutboxPollInterval, outbox_poll_interval.count()},
+		{kOutboxBatchSize, outbox_batch_size},
+		{kOutboxLeaseSeconds, outbox_lease.count()},
+		{kOutboxMaxAttempts, outbox_max_attempts},
+		{kSmtpFrom, smtp_from},
+		{kSmsGatewayUrl, UrlWithoutSecrets(sms_gateway_url)},
+		{kSmsGatewayToken, SecretState(sms_gateway_token)},
+		{kAppBaseUrl, app_base_url},
+		{kWebhookTimeout, webhook_timeout.count()},
 		{kRateLimitApi, rate_limits.api},
 		{kRateLimitLogin, rate_limits.login},
 		{kRateLimitRefresh, rate_limits.refresh},

@@ -94,6 +94,40 @@ struct Config {
 	std::optional<std::string> stripe_webhook_secret; // secret
 	std::string stripe_api_base = kDefaultStripeApiBase;
 	std::optional<std::string> smtp_url; // secret: usually carries credentials
+	// GATEWAY_TIMEOUT_MS: each Razorpay / Stripe request (100..120000, default 15000; 3 attempts for the safe
+	// ones). RECONCILE_INTERVAL_MS (100..3600000, default 60000): how often open payments and refunds are looked
+	// up at the gateway; RECONCILE_AFTER_SECONDS (0..86400, default 120): how long one stays untouched first.
+	static constexpr std::chrono::milliseconds kDefaultGatewayTimeout{15000};
+	static constexpr std::chrono::milliseconds kDefaultReconcileInterval{60000};
+	static constexpr std::chrono::seconds kDefaultReconcileAfter{120};
+	std::chrono::milliseconds gateway_timeout = kDefaultGatewayTimeout;
+	std::chrono::milliseconds reconcile_interval = kDefaultReconcileInterval;
+	std::chrono::seconds reconcile_after = kDefaultReconcileAfter;
+
+	// The outbox consumer and its notifications (outbox/consumer.hpp, outbox/notifier.hpp). OUTBOX_ENABLED
+	// (default true) runs the consumer. OUTBOX_POLL_INTERVAL_MS (100..3600000, default 5000): the longest wait
+	// for a NOTIFY before the outbox is looked at anyway (what a lost NOTIFY can cost). OUTBOX_BATCH_SIZE
+	// (1..1000, default 10) events per claim; OUTBOX_LEASE_SECONDS (1..86400, default 60) how long a claimed event
+	// is this sidecar's (renewed as each event starts and after each send; longer than WEBHOOK_TIMEOUT_MS, checked,
+	// and than an e-mail's 30 s SMTP timeout, not checked); OUTBOX_MAX_ATTEMPTS
+	// (1..1000, default 8) before an event is dead-lettered. SMTP_FROM: "Name <address>" or "address", the
+	// sender of every e-mail (its name signs the texts). SMS_GATEWAY_URL (http/https; unset: no SMS) and
+	// SMS_GATEWAY_TOKEN (secret, sent as a Bearer token). APP_BASE_URL (http/https, no query): the front end
+	// that verification and password-reset links point at. WEBHOOK_TIMEOUT_MS (100..120000, default 10000):
+	// each customer webhook and SMS gateway request. Channels: e-mail iff SMTP_URL is set, SMS iff
+	// SMS_GATEWAY_URL is set, customer webhooks always.
+	static constexpr const char* kDefaultSmtpFrom = "Balatrix <billing@localhost>";
+	static constexpr const char* kDefaultAppBaseUrl = "http://localhost:3000";
+	bool outbox_enabled = true;
+	std::chrono::milliseconds outbox_poll_interval{5000};
+	int outbox_batch_size = 10;
+	std::chrono::seconds outbox_lease{60};
+	int outbox_max_attempts = 8;
+	std::string smtp_from = kDefaultSmtpFrom;
+	std::optional<std::string> sms_gateway_url;   // may carry a key in its query: logged without it
+	std::optional<std::string> sms_gateway_token; // secret
+	std::string app_base_url = kDefaultAppBaseUrl; // no trailing '/'
+	std::chrono::milliseconds webhook_timeout{10000};
 
 	// Rate limits (kept in PostgreSQL, shared by every sidecar): requests per fixed window, 0 = off.
 	// RATE_LIMIT_API: every /api request per user (or address), 15 min. RATE_LIMIT_LOGIN: failed logins per

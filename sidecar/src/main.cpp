@@ -28,12 +28,17 @@
 #include <variant>
 #include <vector>
 
+#include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
 #include "api/api.hpp"
 #include "api/metrics_routes.hpp"
 #include "api/openapi.hpp"
 #include "api/registry.hpp"
+#include "clients/http_transport.hpp"
+#include "clients/razorpay_client.hpp"
+#include "clients/smtp_client.hpp"
+#include "clients/stripe_client.hpp"
 #include "clock.hpp"
 #include "config.hpp"
 #include "crypto/jwt.hpp"
@@ -46,6 +51,10 @@
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "log.hpp"
+#include "outbox/consumer.hpp"
+#include "outbox/notifier.hpp"
+#include "payments/payment_flows.hpp"
+#include "payments/reconciler.hpp"
 #include "service/health_service.hpp"
 #include "service/lifecycle.hpp"
 
@@ -64,6 +73,8 @@ constexpr int kExitConfig = 2;
 constexpr int kExitFailure = 1;
 // How long shutdown waits for leased database connections to come back before closing them anyway.
 constexpr std::chrono::milliseconds kPoolDrainGrace{5000};
+// How long shutdown waits for each background thread (reconciler, outbox consumer) before abandoning it.
+constexpr std::chrono::milliseconds kBackgroundStopLimit{5000};
 // While draining, how often the wait for idleness looks for a second signal. Idleness itself ends the wait at
 // once (a condition variable); only the reaction to a second signal lags by up to this much.
 constexpr std::chrono::milliseconds kSignalPollInterval{50};
@@ -194,7 +205,79 @@ Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigse
 	api_options.cdr.max = config.rate_limits.cdr;
 	api_options.razorpay_webhook_secret = config.razorpay_webhook_secret;
 	api_options.stripe_webhook_secret = config.stripe_webhook_secret;
-	const sidecar::api::Services services{pool, tokens, passwords, random, totp, clock, logger, api_options};
+	// Payments: the gateways that are configured (key id and secret / secret key), one HTTP transport for all.
+	const auto transport = sidecar::clients::MakeCurlTransport();
+	std::unique_ptr<sidecar::clients::RazorpayClient> razorpay;
+	std::unique_ptr<sidecar::clients::StripeClient> stripe;
+	sidecar::payments::GatewayConfig gateways;
+	if (config.razorpay_key_id && config.razorpay_key_secret) {
+		sidecar::clients::RazorpayOptions options;
+		options.base_url = config.razorpay_api_base;
+		options.key_id = *config.razorpay_key_id;
+		options.key_secret = *config.razorpay_key_secret;
+		options.timeout = config.gateway_timeout;
+		razorpay = std::make_unique<sidecar::clients::RazorpayClient>(*transport, options, sidecar::clients::RealSleeper());
+		gateways.razorpay = razorpay.get();
+		gateways.razorpay_key_id = *config.razorpay_key_id;
+		gateways.razorpay_key_secret = *config.razorpay_key_secret;
+	}
+	if (config.stripe_secret_key) {
+		sidecar::clients::StripeOptions options;
+		options.base_url = config.stripe_api_base;
+		options.secret_key = *config.stripe_secret_key;
+		options.timeout = config.gateway_timeout;
+		stripe = std::make_unique<sidecar::clients::StripeClient>(*transport, options, sidecar::clients::RealSleeper());
+		gateways.stripe = stripe.get();
+	}
+	sidecar::payments::PaymentFlows payment_flows(pool, gateways, logger, config.db_pool_timeout);
+	sidecar::payments::Reconciler reconciler(
+		payment_flows, sidecar::payments::ReconcilerOptions{config.reconcile_interval, config.reconcile_after, 50}, logger);
+
+	// The outbox consumer (outbox/consumer.hpp) and its notifier: e-mail when SMTP_URL is set, SMS when
+	// SMS_GATEWAY_URL is set, customer webhooks always. It has a database connection of its own.
+	std::unique_ptr<sidecar::clients::SmtpClient> smtp;
+	if (config.smtp_url)
+		smtp = std::make_unique<sidecar::clients::SmtpClient>(sidecar::clients::SmtpOptions{*config.smtp_url});
+	sidecar::outbox::NotifierOptions notifier_options;
+	notifier_options.from = sidecar::clients::ParseMailbox(config.smtp_from).value(); // Config validated it
+	if (!notifier_options.from.display_name.empty())
+		notifier_options.templates.brand = notifier_options.from.display_name;
+	notifier_options.templates.app_base_url = config.app_base_url;
+	notifier_options.sms_gateway_url = config.sms_gateway_url.value_or("");
+	notifier_options.sms_gateway_token = config.sms_gateway_token.value_or("");
+	notifier_options.webhook_timeout = config.webhook_timeout;
+	sidecar::outbox::Notifier notifier(smtp.get(), *transport, clock, notifier_options);
+	// Actions by event type, run before the event's notifications; at least once per event, so idempotent.
+	// Payment handlers (payment.retry_due -> PaymentFlows::RetryDue, ...) are registered here.
+	sidecar::outbox::ActionHandlers outbox_actions;
+	// A failed invoice payment's next try is due (balatrix.run_payment_retries): charge the default saved method
+	// off-session. Declined or charged, the database has recorded it (and scheduled the next try): done. Not
+	// answered: the event is retried with the outbox's backoff (the same retry payment, the same idempotency key).
+	outbox_actions["payment.retry_due"] = [&payment_flows](const sidecar::outbox::OutboxEvent& event) {
+		const auto failed = sidecar::outbox::PayloadString(event, "payment_id");
+		if (!failed)
+			return sidecar::outbox::ActionOutcome::Done();
+		const sidecar::payments::FlowResult result = payment_flows.RetryDue(*failed);
+		if (result.status == sidecar::payments::FlowStatus::kPending ||
+		    result.status == sidecar::payments::FlowStatus::kUnavailable)
+			return sidecar::outbox::ActionOutcome::Retry(result.message);
+		return sidecar::outbox::ActionOutcome::Done();
+	};
+	std::unique_ptr<sidecar::outbox::OutboxConsumer> outbox;
+	if (config.outbox_enabled) {
+		sidecar::outbox::ConsumerOptions outbox_options;
+		outbox_options.database_url = config.database_url;
+		outbox_options.worker = sidecar::outbox::MakeWorkerName();
+		outbox_options.batch_size = config.outbox_batch_size;
+		outbox_options.lease = config.outbox_lease;
+		outbox_options.max_attempts = config.outbox_max_attempts;
+		outbox_options.poll_interval = config.outbox_poll_interval;
+		outbox_options.channels = notifier.Channels();
+		outbox = std::make_unique<sidecar::outbox::OutboxConsumer>(std::move(outbox_options), notifier,
+		                                                           std::move(outbox_actions), logger);
+	}
+
+	const sidecar::api::Services services{pool, tokens, passwords, random, totp, clock, logger, api_options, &payment_flows};
 	sidecar::api::Registry registry(router, services);
 	sidecar::api::RegisterApiRoutes(registry);
 	sidecar::api::RegisterMetricsRoutes(registry, metrics, BALATRIX_VERSION);
@@ -223,9 +306,17 @@ Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigse
 		readiness_fields["reason"] = readiness.reason;
 	LogEvent(logger, readiness.ready ? LogLevel::kInfo : LogLevel::kWarn, "startup_readiness", readiness_fields);
 
+	// The background workers start after the readiness probe: its connection is the first the database sees.
+	if (gateways.razorpay != nullptr || gateways.stripe != nullptr)
+		reconciler.Start();
+	if (outbox)
+		outbox->Start();
+
 	const int signal_number = WaitForStopSignal(signals, logger);
 	const auto drain_started = std::chrono::steady_clock::now();
 	lifecycle.BeginDraining();
+	if (outbox)
+		outbox->RequestStop(); // no new event is started; the one in hand finishes while requests drain
 	LogEvent(logger, LogLevel::kInfo, "shutting_down",
 	         json{{"signal", SignalName(signal_number)},
 	              {"in_flight", lifecycle.in_flight()},
@@ -238,11 +329,18 @@ Run(const balatrix::sidecar::Config& config, spdlog::logger& logger, const sigse
 	const auto waited =
 		std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - drain_started);
 	server.Shutdown(); // only signals Pistache's threads; the Server's destructor joins them
-	pool.Close(drained ? kPoolDrainGrace : std::chrono::milliseconds(0));
+	// The background threads get a bounded wait: the reconciler's pass in progress, the outbox's event in hand
+	// (drained only: unstarted events go back). One that is stuck (a database that accepts connections and
+	// never answers, a slow gateway) is abandoned with the process below: a payment's outcome is asked again
+	// by the next reconciler, an event's lease runs out and another sidecar delivers it.
+	bool background_stopped = reconciler.StopWithin(kBackgroundStopLimit);
+	if (outbox && drained)
+		background_stopped = outbox->StopWithin(kBackgroundStopLimit) && background_stopped;
+	pool.Close(drained && background_stopped ? kPoolDrainGrace : std::chrono::milliseconds(0));
 	LogEvent(
 		logger, drained ? LogLevel::kInfo : LogLevel::kWarn, "stopped",
 		json{{"drained", drained}, {"in_flight_at_shutdown", in_flight_at_shutdown}, {"waited_ms", waited.count()}});
-	if (!drained) {
+	if (!drained || !background_stopped) {
 		// The requests still in flight are lost either way (Pistache drops them), but waiting for their handlers
 		// would not be bounded: a handler blocked in the database keeps its worker thread, which the Server's
 		// destructor joins, and its pool lease, which the Pool's destructor expects back. Returning would turn
@@ -305,6 +403,11 @@ main(int argc, char** argv)
 	const sigset_t signals = HandledSignals();
 	pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 	signal(SIGPIPE, SIG_IGN);
+	// libcurl's global state (OpenSSL), once, before any thread can make a request.
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		LogEvent(*logger, LogLevel::kCritical, "fatal", json{{"error", "curl_global_init failed"}});
+		return kExitFailure;
+	}
 
 	try {
 		return Run(config, *logger, signals); // every line is flushed as it is written

@@ -36,7 +36,7 @@ is "$(jq_ rzp1 '$j->{data}{duplicate}')" false "the first delivery is new"
 is "$(jq_ rzp3 '$j->{data}{duplicate}')" true "the third is recognised as a redelivery"
 is "$(rows razorpay "$RZP_ID")" 1 "three deliveries, one stored event"
 is "$(as_postgres -c "SELECT event_type || ' ' || status || ' ' || signature_verified || ' ' || (payload->'payload'->'payment'->'entity'->>'amount') FROM balatrix.webhook_events WHERE event_id = '$RZP_ID'")" \
-	"payment.captured received true 29935" "stored with its type and body"
+	"payment.captured ignored true 29935" "stored with its type and body (ignored: not an order of ours)"
 st=$(post_raw rzp_bad /api/payments/webhooks/razorpay "$RZP_BODY" "X-Razorpay-Signature: $(hmac_hex "$RZP_BODY" wrong-secret)" "X-Razorpay-Event-Id: evt_bad_$S")
 is "$st" 400 "signed with another secret -> 400"
 st=$(post_raw rzp_tamper /api/payments/webhooks/razorpay "${RZP_BODY/29935/1}" "X-Razorpay-Signature: $SIG" "X-Razorpay-Event-Id: evt_tamper_$S")

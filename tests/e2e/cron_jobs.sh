@@ -38,7 +38,7 @@ trap cleanup EXIT
 # Runs before this instant (an earlier test run's) do not count.
 since=$(as_postgres -c "SELECT now()")
 out=$(as_postgres -c "SELECT count(*) FROM balatrix.schedule_jobs('{\"health-check\": \"* * * * *\"}')" 2>&1)
-is "$out" "6" "schedule_jobs registers the 6 jobs, the health check every minute"
+is "$out" "7" "schedule_jobs registers the 7 jobs, the health check every minute"
 jobid=$(as_postgres -c "SELECT jobid FROM cron.job WHERE jobname = 'balatrix-health-check' AND username = current_user")
 
 status=
@@ -60,7 +60,7 @@ is "$(as_postgres -c "SELECT count(*) > 0 FROM balatrix.job_runs
                       WHERE job = 'health_check' AND status = 'succeeded' AND started_at >= '$since'")" \
 	"t" "the run left its job_runs row (job health_check, succeeded)"
 
-is "$(as_postgres -c "SELECT balatrix.unschedule_jobs()" 2>&1)" "6" "unschedule_jobs removes the 6 jobs"
+is "$(as_postgres -c "SELECT balatrix.unschedule_jobs()" 2>&1)" "7" "unschedule_jobs removes the 7 jobs"
 is "$(as_postgres -c "SELECT count(*) FROM cron.job WHERE jobname LIKE 'balatrix-%'")" "0" "cron.job holds no balatrix- job"
 
 [ "$failed" -eq 0 ]

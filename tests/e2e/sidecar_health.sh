@@ -39,7 +39,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "1..28"
+echo "1..29"
 TEST_NUMBER=0
 check() { # check "description" command...
 	local description=$1
@@ -77,12 +77,14 @@ header() { # header NAME HEADER-NAME: the header's value (case-insensitive name)
 	awk -v h="$(echo "$2" | tr 'A-Z' 'a-z')" 'BEGIN{FS=": "} {n=tolower($1)} n==h {sub(/\r$/, "", $2); print $2}' "$WORK/$1.headers"
 }
 
+# The outbox consumer is off: these tests count the database connections the HTTP side makes (the silent
+# database below), and the consumer's own session would be one more (tests/e2e/outbox_delivery.sh covers it).
 start_sidecar() { # start_sidecar LOG DATABASE_URL [NAME=VALUE...]: starts in the background, sets SIDECAR_PID
 	local log=$1 url=$2
 	shift 2
 	env -i PATH="$PATH" \
 		DATABASE_URL="$url" JWT_SECRET="$JWT_SECRET_VALUE" \
-		STRIPE_SECRET_KEY="$STRIPE_SECRET_VALUE" RAZORPAY_KEY_SECRET="$RAZORPAY_SECRET_VALUE" \
+		STRIPE_SECRET_KEY="$STRIPE_SECRET_VALUE" RAZORPAY_KEY_SECRET="$RAZORPAY_SECRET_VALUE" OUTBOX_ENABLED=false \
 		PORT="$PORT" LISTEN_ADDRESS=127.0.0.1 LOG_LEVEL=debug DB_POOL_TIMEOUT_MS=1000 "$@" \
 		"$BIN" >"$WORK/$log" 2>&1 &
 	SIDECAR_PID=$!
@@ -297,6 +299,26 @@ verdict=0
 check "the forced stop is logged, and stopped says not drained with one request in flight (forced lines: $forced_logged, stopped ok: '$forced_stopped')" \
 	test "$verdict" = 1
 finish_held # a sidecar that failed to exit is killed rather than waited for
+
+# The outbox consumer stuck connecting to a database that never answers: SIGTERM still ends the process
+# promptly (the consumer gets a bounded wait, then is abandoned with the process), with status 0.
+: >"$WORK/stuck.accepts"
+start_silent_db "$WORK/stuck.port" "$WORK/stuck.accepts"
+start_sidecar stuck.log "postgresql://nobody@127.0.0.1:$(cat "$WORK/stuck.port")/none?connect_timeout=60&sslmode=disable&gssencmode=disable" \
+	OUTBOX_ENABLED=true SHUTDOWN_GRACE_MS=300
+wait_until_live
+wait_for 10 bash -c "grep -q outbox_consumer_started '$WORK/stuck.log' && [[ \$(wc -l <'$WORK/stuck.accepts') -ge 2 ]]"
+stuck_started=$?
+started_ms=$(date +%s%3N)
+kill -TERM "$SIDECAR_PID" 2>/dev/null
+wait_for_exit 20
+rc=$EXIT_STATUS
+elapsed_ms=$(($(date +%s%3N) - started_ms))
+verdict=0
+[[ $stuck_started == 0 && $rc == 0 && $elapsed_ms -lt 10000 ]] && verdict=1
+check "the outbox consumer stuck on an unanswering database: SIGTERM exits 0 within 10 s (rc=$rc, ${elapsed_ms} ms)" test "$verdict" = 1
+[[ $verdict == 1 ]] || sed "s/^/# /" "$WORK/stuck.log" | cut -c1-220 | tail -8
+finish_held
 
 leaks=0
 for secret in "$JWT_SECRET_VALUE" "$STRIPE_SECRET_VALUE" "$RAZORPAY_SECRET_VALUE"; do

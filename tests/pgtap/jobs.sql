@@ -236,40 +236,43 @@ SELECT results_eq($$SELECT job, schedule, command FROM balatrix.schedule_jobs()$
                            ('balatrix-overdue-sweep', '30 3 * * *', 'SELECT balatrix.run_dunning()'),
                            ('balatrix-retention', '30 21 * * *', 'SELECT balatrix.run_retention()'),
                            ('balatrix-partitions', '0 20 * * *', 'SELECT balatrix.create_cdr_partitions(3)'),
-                           ('balatrix-health-check', '*/15 * * * *', 'SELECT balatrix.run_health_check()')$$,
-                  'schedule_jobs returns the 6 jobs of PRODUCT.md §7 (UTC schedules: 02:00, 09:00 IST ...)');
+                           ('balatrix-health-check', '*/15 * * * *', 'SELECT balatrix.run_health_check()'),
+                           ('balatrix-payment-retries', '*/15 * * * *', 'SELECT balatrix.run_payment_retries()')$$,
+                  'schedule_jobs returns the 7 jobs (PRODUCT.md §7 and the payment retries; UTC schedules: 02:00, 09:00 IST ...)');
 SELECT results_eq($$SELECT jobname, schedule, command FROM bx_jobs ORDER BY jobname$$,
                   $$VALUES ('balatrix-billing-cycle', '30 20 * * *', 'CALL balatrix.run_billing_cycle_job()'),
                            ('balatrix-health-check', '*/15 * * * *', 'SELECT balatrix.run_health_check()'),
                            ('balatrix-overdue-sweep', '30 3 * * *', 'SELECT balatrix.run_dunning()'),
                            ('balatrix-partitions', '0 20 * * *', 'SELECT balatrix.create_cdr_partitions(3)'),
+                           ('balatrix-payment-retries', '*/15 * * * *', 'SELECT balatrix.run_payment_retries()'),
                            ('balatrix-renewals', '5 0-17,21-23 * * *', 'CALL balatrix.run_billing_cycle_job()'),
                            ('balatrix-retention', '30 21 * * *', 'SELECT balatrix.run_retention()')$$,
-                  'cron.job holds exactly those 6 jobs');
+                  'cron.job holds exactly those 7 jobs');
 SELECT is((SELECT count(*) FROM cron.job j WHERE j.jobname LIKE 'balatrix-%' AND j.username = current_user
-              AND j.database = current_database() AND j.active), 6::bigint,
+              AND j.database = current_database() AND j.active), 7::bigint,
           'they run as the caller, in this database, and are active');
 CREATE TEMP TABLE first_ids AS SELECT j.jobid FROM cron.job j WHERE j.jobname LIKE 'balatrix-%';
-SELECT is((SELECT count(*) FROM balatrix.schedule_jobs()), 6::bigint, 'a second call returns the 6 jobs');
+SELECT is((SELECT count(*) FROM balatrix.schedule_jobs()), 7::bigint, 'a second call returns the 7 jobs');
 SELECT set_eq($$SELECT j.jobid FROM cron.job j WHERE j.jobname LIKE 'balatrix-%'$$, $$SELECT jobid FROM first_ids$$,
-              '... and replaces them in place: still 6, same job ids');
+              '... and replaces them in place: still 7, same job ids');
 SELECT is((SELECT schedule FROM balatrix.schedule_jobs('{"health-check": "* * * * *"}') WHERE job = 'balatrix-health-check'),
           '* * * * *', 'an override changes the schedule of one job');
 SELECT results_eq($$SELECT jobname, schedule FROM bx_jobs ORDER BY jobname$$,
                   $$VALUES ('balatrix-billing-cycle', '30 20 * * *'), ('balatrix-health-check', '* * * * *'),
                            ('balatrix-overdue-sweep', '30 3 * * *'), ('balatrix-partitions', '0 20 * * *'),
+                           ('balatrix-payment-retries', '*/15 * * * *'),
                            ('balatrix-renewals', '5 0-17,21-23 * * *'), ('balatrix-retention', '30 21 * * *')$$,
                   '... in cron.job, the others unchanged');
 SELECT cron.schedule('balatrix-old-job', '0 0 * * *', 'SELECT 1') AS old_job \gset
-SELECT is((SELECT count(*) FROM balatrix.schedule_jobs()), 6::bigint, 'rescheduling with a stray balatrix- job present');
-SELECT is((SELECT count(*) FROM bx_jobs), 6::bigint, '... removes the stray job: 6 again');
+SELECT is((SELECT count(*) FROM balatrix.schedule_jobs()), 7::bigint, 'rescheduling with a stray balatrix- job present');
+SELECT is((SELECT count(*) FROM bx_jobs), 7::bigint, '... removes the stray job: 7 again');
 SELECT throws_ok($$SELECT * FROM balatrix.schedule_jobs('{"health-check": "* * * * *", "billing": "0 0 * * *"}')$$,
                  '22023', 'unknown job in schedules: billing', 'an unknown job name is 22023');
 SELECT throws_ok($$SELECT * FROM balatrix.schedule_jobs('{"renewals": 5}')$$, '22023', NULL, 'a non-string schedule is 22023');
 SELECT throws_ok($$SELECT * FROM balatrix.schedule_jobs('["* * * * *"]')$$, '22023', NULL, 'a non-object is 22023');
 SELECT throws_ok($$SELECT * FROM balatrix.schedule_jobs('{"health-check": "5 seconds"}')$$, '22023', NULL,
                  'a schedule pg_cron 1.4 cannot parse (seconds) is 22023');
-SELECT is(balatrix.unschedule_jobs(), 6, 'unschedule_jobs removes the 6 jobs');
+SELECT is(balatrix.unschedule_jobs(), 7, 'unschedule_jobs removes the 7 jobs');
 SELECT is_empty($$SELECT * FROM bx_jobs$$, '... and cron.job holds no balatrix- job');
 SELECT is(balatrix.unschedule_jobs(), 0, 'a second unschedule_jobs removes nothing');
 

@@ -61,9 +61,9 @@ SELECT is_empty($$
     SELECT c.oid::regclass::text
       FROM pg_catalog.pg_class c
      WHERE c.relnamespace = 'balatrix'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-       AND c.relname NOT IN ('users', 'refresh_tokens', 'user_tokens', 'api_signing_keys', 'rate_limit_hits')
+       AND c.relname NOT IN ('users', 'refresh_tokens', 'user_tokens', 'api_signing_keys', 'rate_limit_hits', 'webhook_endpoints')
        AND NOT has_table_privilege('balatrix_readonly', c.oid, 'SELECT')
-$$, 'balatrix_readonly may SELECT every table but users, refresh_tokens, user_tokens, api_signing_keys and the rate-limit counters');
+$$, 'balatrix_readonly may SELECT every table but users, refresh_tokens, user_tokens, api_signing_keys, the rate-limit counters and webhook_endpoints (its secret)');
 SELECT table_privs_are('balatrix', t, 'balatrix_readonly', ARRAY['SELECT'], 'balatrix_readonly may only SELECT balatrix.' || t)
   FROM unnest(ARRAY['customers', 'accounts', 'cdr', 'ledger', 'invoices', 'invoice_lines', 'payments', 'subscriptions', 'audit_log']) AS t;
 SELECT is_empty($$

@@ -368,5 +368,104 @@ TEST(Config, RedactedShowsUnsetSecretsAsNull)
 	EXPECT_TRUE(redacted["RAZORPAY_KEY_ID"].is_null());
 }
 
+TEST(Config, OutboxAndNotificationDefaults)
+{
+	const Config config = MustParse(ValidEnv());
+	EXPECT_TRUE(config.outbox_enabled);
+	EXPECT_EQ(config.outbox_poll_interval, std::chrono::milliseconds(5000));
+	EXPECT_EQ(config.outbox_batch_size, 10);
+	EXPECT_EQ(config.outbox_lease, std::chrono::seconds(60));
+	EXPECT_EQ(config.outbox_max_attempts, 8);
+	EXPECT_EQ(config.smtp_from, "Balatrix <billing@localhost>");
+	EXPECT_FALSE(config.sms_gateway_url);
+	EXPECT_FALSE(config.sms_gateway_token);
+	EXPECT_EQ(config.app_base_url, "http://localhost:3000");
+	EXPECT_EQ(config.webhook_timeout, std::chrono::milliseconds(10000));
+}
+
+TEST(Config, OutboxAndNotificationValues)
+{
+	Env env = ValidEnv();
+	env["OUTBOX_ENABLED"] = "false";
+	env["OUTBOX_POLL_INTERVAL_MS"] = "250";
+	env["OUTBOX_BATCH_SIZE"] = "50";
+	env["OUTBOX_LEASE_SECONDS"] = "5";
+	env["OUTBOX_MAX_ATTEMPTS"] = "3";
+	env["SMTP_FROM"] = "\"Acme Telecom, Billing\" <billing@acme.example>";
+	env["SMS_GATEWAY_URL"] = "https://sms.example.in/v1/send?key=sms-key-7";
+	env["SMS_GATEWAY_TOKEN"] = "sms-token-8";
+	env["APP_BASE_URL"] = "https://portal.example.in//";
+	env["WEBHOOK_TIMEOUT_MS"] = "2500";
+	const Config config = MustParse(env);
+	EXPECT_FALSE(config.outbox_enabled);
+	EXPECT_EQ(config.outbox_poll_interval, std::chrono::milliseconds(250));
+	EXPECT_EQ(config.outbox_batch_size, 50);
+	EXPECT_EQ(config.outbox_lease, std::chrono::seconds(5));
+	EXPECT_EQ(config.outbox_max_attempts, 3);
+	EXPECT_EQ(config.smtp_from, "\"Acme Telecom, Billing\" <billing@acme.example>");
+	EXPECT_EQ(config.sms_gateway_url, std::optional<std::string>("https://sms.example.in/v1/send?key=sms-key-7"));
+	EXPECT_EQ(config.sms_gateway_token, std::optional<std::string>("sms-token-8"));
+	EXPECT_EQ(config.app_base_url, "https://portal.example.in"); // trailing slashes dropped: links add their own
+	EXPECT_EQ(config.webhook_timeout, std::chrono::milliseconds(2500));
+
+	const nlohmann::json redacted = config.Redacted();
+	const std::string dump = redacted.dump();
+	EXPECT_EQ(dump.find("sms-key-7"), std::string::npos) << dump;
+	EXPECT_EQ(dump.find("sms-token-8"), std::string::npos) << dump;
+	EXPECT_EQ(redacted["SMS_GATEWAY_URL"], "https://sms.example.in/v1/send");
+	EXPECT_EQ(redacted["SMS_GATEWAY_TOKEN"], "***");
+	EXPECT_EQ(redacted["SMTP_FROM"], "\"Acme Telecom, Billing\" <billing@acme.example>");
+	EXPECT_EQ(redacted["OUTBOX_ENABLED"], false);
+	EXPECT_EQ(redacted["OUTBOX_LEASE_SECONDS"], 5);
+	EXPECT_EQ(redacted["APP_BASE_URL"], "https://portal.example.in");
+}
+
+TEST(Config, OutboxAndNotificationSettingsAreValidated)
+{
+	Env env = ValidEnv();
+	env["OUTBOX_ENABLED"] = "maybe";
+	env["OUTBOX_POLL_INTERVAL_MS"] = "99";
+	env["OUTBOX_BATCH_SIZE"] = "0";
+	env["OUTBOX_LEASE_SECONDS"] = "86401";
+	env["OUTBOX_MAX_ATTEMPTS"] = "1001";
+	env["SMTP_FROM"] = "Billing <billing@acme.example>\r\nBcc: victim@example.com";
+	env["SMS_GATEWAY_URL"] = "ftp://sms.example.in/send";
+	env["SMS_GATEWAY_TOKEN"] = "two words";
+	env["APP_BASE_URL"] = "https://portal.example.in/?next=x";
+	env["WEBHOOK_TIMEOUT_MS"] = "120001";
+	const auto problems = MustFail(env);
+	EXPECT_THAT(Variables(problems),
+	            UnorderedElementsAre("OUTBOX_ENABLED", "OUTBOX_POLL_INTERVAL_MS", "OUTBOX_BATCH_SIZE",
+	                                 "OUTBOX_LEASE_SECONDS", "OUTBOX_MAX_ATTEMPTS", "SMTP_FROM", "SMS_GATEWAY_URL",
+	                                 "SMS_GATEWAY_TOKEN", "APP_BASE_URL", "WEBHOOK_TIMEOUT_MS"));
+	for (const auto& problem : problems) {
+		EXPECT_EQ(problem.message.find('\n'), std::string::npos) << problem.message;
+		EXPECT_EQ(problem.message.find("two words"), std::string::npos) << "the token is never echoed";
+	}
+
+	Env lease = ValidEnv();
+	lease["OUTBOX_LEASE_SECONDS"] = "10";
+	lease["WEBHOOK_TIMEOUT_MS"] = "10000";
+	EXPECT_THAT(Variables(MustFail(lease)), UnorderedElementsAre("OUTBOX_LEASE_SECONDS"))
+		<< "a lease no longer than one webhook request";
+	lease["OUTBOX_ENABLED"] = "false";
+	MustParse(lease); // no consumer, no lease to outlive
+
+	for (const char* bad : {"billing", "Billing <billing@acme>", "<billing@acme.example", "a@b.example, c@d.example"}) {
+		Env one = ValidEnv();
+		one["SMTP_FROM"] = bad;
+		EXPECT_THAT(Variables(MustFail(one)), UnorderedElementsAre("SMTP_FROM")) << bad;
+	}
+	Env bounds = ValidEnv();
+	bounds["OUTBOX_POLL_INTERVAL_MS"] = "100";
+	bounds["OUTBOX_BATCH_SIZE"] = "1000";
+	bounds["OUTBOX_LEASE_SECONDS"] = "1";
+	bounds["OUTBOX_MAX_ATTEMPTS"] = "1";
+	bounds["WEBHOOK_TIMEOUT_MS"] = "999";
+	const Config edge = MustParse(bounds);
+	EXPECT_EQ(edge.outbox_batch_size, 1000);
+	EXPECT_EQ(edge.outbox_lease, std::chrono::seconds(1));
+}
+
 } // namespace
 } // namespace balatrix::sidecar

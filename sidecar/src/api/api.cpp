@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <regex>
 #include <stack>
 #include <stdexcept>
 
@@ -541,6 +542,50 @@ IsUuid(std::string_view text)
 		}
 	}
 	return true;
+}
+
+// A money amount from the body: a JSON string or number whose text is a plain decimal with at most 2 decimals.
+std::optional<std::string>
+BodyAmount(http::Validator& v, const nlohmann::json* body, const char* field, bool required)
+{
+	if (body == nullptr || !body->is_object())
+		return std::nullopt;
+	const auto it = body->find(field);
+	if (it == body->end() || it->is_null()) {
+		if (required)
+			v.Add(field, http::field_code::kRequired, std::string(field) + " is required");
+		return std::nullopt;
+	}
+	std::string text;
+	if (it->is_string())
+		text = it->get<std::string>();
+	else if (it->is_number())
+		text = it->dump();
+	else {
+		v.Add(field, http::field_code::kInvalidType, std::string(field) + " must be a decimal string or a number");
+		return std::nullopt;
+	}
+	static const std::regex kAmount("^[0-9]{1,12}(\\.[0-9]{1,2})?$");
+	if (!std::regex_match(text, kAmount)) {
+		v.Add(field, http::field_code::kInvalidFormat,
+		      std::string(field) + " must be a positive amount in rupees with at most 2 decimals (\"1499.50\")");
+		return std::nullopt;
+	}
+	static const std::regex kZero("^0+(\\.0+)?$");
+	if (std::regex_match(text, kZero)) {
+		v.Add(field, http::field_code::kOutOfRange, std::string(field) + " must be greater than 0");
+		return std::nullopt;
+	}
+	return text;
+}
+
+std::optional<std::string>
+PathUuid(const http::RequestContext& context, std::string_view name)
+{
+	const auto id = context.path_params.Get(name);
+	if (!id || !IsUuid(*id))
+		return std::nullopt;
+	return std::string(*id);
 }
 
 Reply

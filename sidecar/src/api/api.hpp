@@ -55,6 +55,10 @@ class RandomSource;
 class TotpAuthenticator;
 } // namespace balatrix::sidecar::crypto
 
+namespace balatrix::sidecar::payments {
+class PaymentFlows;
+} // namespace balatrix::sidecar::payments
+
 namespace balatrix::sidecar::api {
 
 // One fixed-window limit (the seed's express-rate-limit table, kept in PostgreSQL: balatrix.rate_limit_hit).
@@ -91,6 +95,9 @@ struct Services {
 	const Clock& clock;
 	spdlog::logger& logger;
 	ApiOptions options;
+	// The gateway side of payments (checkout, verify, refunds); null: the payment routes that need a gateway
+	// answer 503.
+	payments::PaymentFlows* payments = nullptr;
 };
 
 // The caller of an authenticated request, from its verified access token.
@@ -186,6 +193,13 @@ nlohmann::json Paginated(std::string_view items_key, nlohmann::json items, std::
 
 // True when `text` is a canonical UUID (8-4-4-4-12 hex digits). Ids that are not get 404, not a database error.
 bool IsUuid(std::string_view text);
+
+// The path parameter `name` when it is a canonical UUID; nullopt otherwise (the caller answers 404).
+std::optional<std::string> PathUuid(const http::RequestContext& context, std::string_view name);
+
+// A money amount from the body: a JSON string or number whose text is a plain positive decimal with at most 12
+// digits before and 2 after the point; errors go to `v`. nullopt when absent (an error when `required`) or invalid.
+std::optional<std::string> BodyAmount(http::Validator& v, const nlohmann::json* body, const char* field, bool required);
 
 // 404 NOT_FOUND "<what> not found".
 http::Reply NotFound(const http::RequestContext& context, std::string_view what);

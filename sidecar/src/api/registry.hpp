@@ -62,5 +62,6 @@ void RegisterCdrRoutes(Registry& registry);
 void RegisterInvoiceRoutes(Registry& registry);
 void RegisterReportRoutes(Registry& registry);
 void RegisterPaymentRoutes(Registry& registry);
+void RegisterWebhookEndpointRoutes(Registry& registry);
 
 } // namespace balatrix::sidecar::api

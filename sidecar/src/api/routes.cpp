@@ -15,6 +15,7 @@ RegisterApiRoutes(Registry& registry)
 	RegisterInvoiceRoutes(registry);
 	RegisterReportRoutes(registry);
 	RegisterPaymentRoutes(registry);
+	RegisterWebhookEndpointRoutes(registry);
 }
 
 } // namespace balatrix::sidecar::api

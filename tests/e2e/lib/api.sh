@@ -34,7 +34,10 @@ api_cleanup() {
 		kill -TERM "$SIDECAR_PID" 2>/dev/null
 		wait "$SIDECAR_PID" 2>/dev/null
 	fi
+	# Stand-ins started through lib/fakes.sh.
+	if declare -F stop_fakes >/dev/null; then stop_fakes; fi
 	[[ -n $WORK && -z ${KEEP_WORK:-} ]] && rm -rf "$WORK"
+	[[ -n ${FAKE_WORK:-} && -z ${KEEP_WORK:-} ]] && rm -rf "$FAKE_WORK"
 }
 
 as_postgres() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$PGH" -p "$PGP" -U postgres -d "$PGD" "$@"; }
