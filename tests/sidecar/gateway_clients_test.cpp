@@ -6,6 +6,7 @@
 #include "clients/http_transport.hpp"
 #include "clients/razorpay_client.hpp"
 #include "clients/stripe_client.hpp"
+#include "fake_process.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -41,7 +42,6 @@
 #include "log.hpp"
 #include "test_support.hpp"
 
-extern char** environ;
 
 namespace balatrix::sidecar::clients {
 
@@ -144,11 +144,6 @@ Statuses(const json& requests)
 	return statuses;
 }
 
-bool
-HasPython()
-{
-	return std::system("command -v python3 >/dev/null 2>&1") == 0;
-}
 
 // A TCP port on 127.0.0.1 that is bound but not listening: a connection to it is refused at once, and nobody else
 // can take the port while this object lives.
@@ -278,62 +273,10 @@ private:
 	std::string received_;
 };
 
-// One fake gateway process (tests/fakes/<script>) on a kernel-chosen port, its state in a fresh mkdtemp directory.
-// Stopped with SIGTERM and reaped in the destructor; the directory is removed.
+// One fake gateway process (tests/fakes/<script>) on a kernel-chosen port, its state in a fresh directory.
 class FakeGateway {
 public:
-	explicit FakeGateway(const std::string& script)
-	{
-		char pattern[] = "/tmp/balatrix_gateway_XXXXXX";
-		if (::mkdtemp(pattern) == nullptr)
-			throw std::runtime_error("mkdtemp failed");
-		dir_ = pattern;
-		const std::string path = std::string(BALATRIX_TEST_FAKES_DIR) + "/" + script;
-		const std::string log = dir_ + "/fake.log";
-		std::vector<std::string> args = {"python3", path, "--port", "0", "--state-dir", dir_};
-		std::vector<char*> argv;
-		for (auto& arg : args)
-			argv.push_back(arg.data());
-		argv.push_back(nullptr);
-		posix_spawn_file_actions_t actions;
-		posix_spawn_file_actions_init(&actions);
-		posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-		const int spawned = posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), environ);
-		posix_spawn_file_actions_destroy(&actions);
-		if (spawned != 0) {
-			pid_ = -1;
-			throw std::runtime_error("posix_spawnp python3 failed");
-		}
-		const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-		while (port_ == 0) {
-			std::ifstream port_file(dir_ + "/port");
-			int port = 0;
-			if (port_file >> port && port > 0) {
-				port_ = port;
-				break;
-			}
-			int status = 0;
-			if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-				pid_ = -1;
-				throw std::runtime_error(script + " exited at start: " + ReadFile(log));
-			}
-			if (std::chrono::steady_clock::now() > deadline)
-				throw std::runtime_error(script + " did not write its port: " + ReadFile(log));
-			std::this_thread::sleep_for(milliseconds(10));
-		}
-	}
-
-	~FakeGateway()
-	{
-		if (pid_ > 0) {
-			::kill(pid_, SIGTERM);
-			int status = 0;
-			::waitpid(pid_, &status, 0);
-		}
-		std::error_code ignored;
-		std::filesystem::remove_all(dir_, ignored);
-	}
+	explicit FakeGateway(const std::string& script) : process_(script, "--state-dir") {}
 
 	FakeGateway(const FakeGateway&) = delete;
 	FakeGateway& operator=(const FakeGateway&) = delete;
@@ -341,7 +284,7 @@ public:
 	std::string
 	BaseUrl() const
 	{
-		return "http://127.0.0.1:" + std::to_string(port_);
+		return "http://127.0.0.1:" + std::to_string(process_.port());
 	}
 
 	json
@@ -392,18 +335,7 @@ public:
 	}
 
 private:
-	static std::string
-	ReadFile(const std::string& path)
-	{
-		std::ifstream in(path);
-		std::stringstream text;
-		text << in.rdbuf();
-		return text.str();
-	}
-
-	std::string dir_;
-	pid_t pid_ = -1;
-	int port_ = 0;
+	sidecar::testing::FakeProcess process_;
 };
 
 // ---- FormEncode -----------------------------------------------------------------------------------------------
@@ -869,7 +801,7 @@ protected:
 	void
 	SetUp() override
 	{
-		if (!HasPython())
+		if (!sidecar::testing::HavePython3())
 			GTEST_SKIP() << "python3 is not on PATH";
 		fake_ = std::make_unique<FakeGateway>("fake_razorpay.py");
 		transport_ = MakeCurlTransport();
@@ -1170,7 +1102,7 @@ protected:
 	void
 	SetUp() override
 	{
-		if (!HasPython())
+		if (!sidecar::testing::HavePython3())
 			GTEST_SKIP() << "python3 is not on PATH";
 		fake_ = std::make_unique<FakeGateway>("fake_stripe.py");
 		transport_ = MakeCurlTransport();

@@ -2,6 +2,7 @@
 // per test on a kernel-chosen port in a mkdtemp directory; skipped when python3 is missing. What arrived is read
 // back from the server's index.json and .eml files, never from the client.
 #include "clients/smtp_client.hpp"
+#include "fake_process.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -27,85 +28,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-extern char** environ;
 
 namespace balatrix::sidecar::clients {
 namespace {
 
 using nlohmann::json;
 
-bool
-HasPython()
-{
-	return std::system("command -v python3 >/dev/null 2>&1") == 0;
-}
+using sidecar::testing::ReadWholeFile;
 
-std::string
-ReadFile(const std::string& path)
-{
-	std::ifstream in(path, std::ios::binary);
-	std::stringstream buffer;
-	buffer << in.rdbuf();
-	return buffer.str();
-}
-
-// One smtp_capture.py process; SIGTERM and reaped in the destructor, its directory removed.
+// One smtp_capture.py process, its mail in <dir>/mail (see fake_process.hpp).
 class SmtpCapture {
 public:
-	explicit SmtpCapture(std::vector<std::string> extra = {})
-	{
-		char pattern[] = "/tmp/balatrix_smtp_XXXXXX";
-		if (::mkdtemp(pattern) == nullptr)
-			throw std::runtime_error("mkdtemp failed");
-		dir_ = pattern;
-		const std::string log = dir_ + "/server.log";
-		std::vector<std::string> args = {"python3", std::string(BALATRIX_TEST_FAKES_DIR) + "/smtp_capture.py",
-		                                 "--port",  "0",
-		                                 "--dir",   dir_ + "/mail"};
-		args.insert(args.end(), extra.begin(), extra.end());
-		std::vector<char*> argv;
-		for (auto& arg : args)
-			argv.push_back(arg.data());
-		argv.push_back(nullptr);
-		posix_spawn_file_actions_t actions;
-		posix_spawn_file_actions_init(&actions);
-		posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-		const int spawned = posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), environ);
-		posix_spawn_file_actions_destroy(&actions);
-		if (spawned != 0) {
-			pid_ = -1;
-			throw std::runtime_error("posix_spawnp python3 failed");
-		}
-		const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-		while (port_ == 0) {
-			std::ifstream port_file(dir_ + "/mail/port");
-			int port = 0;
-			if (port_file >> port && port > 0) {
-				port_ = port;
-				break;
-			}
-			int status = 0;
-			if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-				pid_ = -1;
-				throw std::runtime_error("smtp_capture exited at start: " + ReadFile(log));
-			}
-			if (std::chrono::steady_clock::now() > deadline)
-				throw std::runtime_error("smtp_capture did not write its port: " + ReadFile(log));
-			std::this_thread::sleep_for(std::chrono::milliseconds(10));
-		}
-	}
-
-	~SmtpCapture()
-	{
-		if (pid_ > 0) {
-			::kill(pid_, SIGTERM);
-			int status = 0;
-			::waitpid(pid_, &status, 0);
-		}
-		std::error_code ignored;
-		std::filesystem::remove_all(dir_, ignored);
-	}
+	explicit SmtpCapture(std::vector<std::string> extra = {}) : process_("smtp_capture.py", "--dir", "mail", extra) {}
 
 	SmtpCapture(const SmtpCapture&) = delete;
 	SmtpCapture& operator=(const SmtpCapture&) = delete;
@@ -113,26 +47,24 @@ public:
 	int
 	port() const
 	{
-		return port_;
+		return process_.port();
 	}
 
 	json
 	Index() const
 	{
-		const std::string text = ReadFile(dir_ + "/mail/index.json");
+		const std::string text = ReadWholeFile(process_.dir() + "/index.json");
 		return text.empty() ? json::array() : json::parse(text);
 	}
 
 	std::string
 	Eml(const std::string& file) const
 	{
-		return ReadFile(dir_ + "/mail/" + file);
+		return ReadWholeFile(process_.dir() + "/" + file);
 	}
 
 private:
-	std::string dir_;
-	pid_t pid_ = -1;
-	int port_ = 0;
+	sidecar::testing::FakeProcess process_;
 };
 
 std::string
@@ -153,7 +85,7 @@ protected:
 	void
 	SetUp() override
 	{
-		if (!HasPython())
+		if (!sidecar::testing::HavePython3())
 			GTEST_SKIP() << "python3 is not installed";
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 	}

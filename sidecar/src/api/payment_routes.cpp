@@ -699,7 +699,7 @@ ListPaymentMethods(const Services& s, const RequestContext& c)
 Reply
 SavePaymentMethod(const Services& s, const RequestContext& c)
 {
-	return Authed(s, c, kAnyRole, [&](pqxx::transaction_base& tx, const Principal& principal) {
+	return Authed(s, c, kAnyRole, [&](pqxx::transaction_base& tx, const Principal&) {
 		Validator v(c.body.get());
 		if (!c.body)
 			v.Add("", field_code::kRequired, "a JSON body {gateway, gatewayMethodId, type, ...} is required");
@@ -735,7 +735,6 @@ SavePaymentMethod(const Services& s, const RequestContext& c)
 				                                 {"message", "customerId is required"}}}));
 			customer = mine[0][0].c_str();
 		}
-		(void)principal;
 		const std::string month_text = month ? std::to_string(*month) : std::string();
 		const std::string year_text = year ? std::to_string(*year) : std::string();
 		// Two statements: the row the function inserts is not in the snapshot of the statement that called it.

@@ -107,50 +107,28 @@ OutboxConsumer::~OutboxConsumer()
 void
 OutboxConsumer::Start()
 {
-	std::lock_guard<std::mutex> lock(mutex_);
-	if (thread_.joinable())
-		return;
-	stopping_ = false;
-	finished_ = false;
-	thread_ = std::thread([this] {
-		Run();
-		{
-			std::lock_guard<std::mutex> done(mutex_);
-			finished_ = true;
-		}
-		wake_.notify_all();
-	});
+	thread_.Start([this] { Run(); });
 }
 
 void
 OutboxConsumer::RequestStop()
 {
-	{
-		std::lock_guard<std::mutex> lock(mutex_);
-		stopping_ = true;
-	}
-	wake_.notify_all();
+	thread_.RequestStop();
 }
 
 void
 OutboxConsumer::Stop()
 {
-	RequestStop();
-	if (thread_.joinable())
-		thread_.join();
+	thread_.Stop();
 	connection_pool_->Close(milliseconds(0));
 }
 
 bool
 OutboxConsumer::StopWithin(milliseconds limit)
 {
-	RequestStop();
-	{
-		std::unique_lock<std::mutex> lock(mutex_);
-		if (thread_.joinable() && !wake_.wait_for(lock, limit, [this] { return finished_; }))
-			return false;
-	}
-	Stop();
+	if (!thread_.StopWithin(limit))
+		return false;
+	connection_pool_->Close(milliseconds(0));
 	return true;
 }
 
@@ -170,14 +148,13 @@ OutboxConsumer::Stats() const
 bool
 OutboxConsumer::Stopping() const
 {
-	return stopping_.load();
+	return thread_.Stopping();
 }
 
 bool
 OutboxConsumer::SleepUnlessStopped(milliseconds duration)
 {
-	std::unique_lock<std::mutex> lock(mutex_);
-	return !wake_.wait_for(lock, duration, [this] { return stopping_.load(); });
+	return thread_.SleepUnlessStopped(duration);
 }
 
 void

@@ -37,16 +37,15 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "service/stoppable_thread.hpp"
 
 namespace pqxx {
 class connection_base;
@@ -172,11 +171,7 @@ private:
 	std::unique_ptr<db::Pool> connection_pool_; // one connection: the consumer's own session
 	std::string channels_literal_;              // channels as a text[] literal: {email,webhook}
 
-	mutable std::mutex mutex_;
-	std::condition_variable wake_;
-	std::atomic<bool> stopping_{false};
-	bool finished_ = false; // guarded by mutex_: Run has returned
-	std::thread thread_;
+	service::StoppableThread thread_;
 
 	std::atomic<std::uint64_t> events_done_{0};
 	std::atomic<std::uint64_t> events_retried_{0};

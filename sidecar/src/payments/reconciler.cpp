@@ -22,55 +22,25 @@ Reconciler::~Reconciler()
 void
 Reconciler::Start()
 {
-	std::lock_guard<std::mutex> lock(mutex_);
-	if (thread_.joinable())
-		return;
-	stopping_ = false;
-	finished_ = false;
-	thread_ = std::thread([this] {
-		Run();
-		{
-			std::lock_guard<std::mutex> done(mutex_);
-			finished_ = true;
-		}
-		wake_.notify_all();
-	});
-}
-
-bool
-Reconciler::StopWithin(std::chrono::milliseconds limit)
-{
-	{
-		std::unique_lock<std::mutex> lock(mutex_);
-		stopping_ = true;
-		wake_.notify_all();
-		if (thread_.joinable() && !wake_.wait_for(lock, limit, [this] { return finished_; }))
-			return false;
-	}
-	Stop();
-	return true;
+	thread_.Start([this] { Run(); });
 }
 
 void
 Reconciler::Stop()
 {
-	{
-		std::lock_guard<std::mutex> lock(mutex_);
-		stopping_ = true;
-	}
-	wake_.notify_all();
-	if (thread_.joinable())
-		thread_.join();
+	thread_.Stop();
+}
+
+bool
+Reconciler::StopWithin(std::chrono::milliseconds limit)
+{
+	return thread_.StopWithin(limit);
 }
 
 void
 Reconciler::Run()
 {
-	std::unique_lock<std::mutex> lock(mutex_);
-	while (!stopping_) {
-		if (wake_.wait_for(lock, options_.interval, [this] { return stopping_; }))
-			break;
-		lock.unlock();
+	while (thread_.SleepUnlessStopped(options_.interval)) {
 		try {
 			const int looked = flows_.Reconcile(options_.settle_after, options_.batch);
 			if (looked > 0)
@@ -79,7 +49,6 @@ Reconciler::Run()
 			// Reconcile reports its own failures; this is the last guard of a background thread.
 			LogEvent(logger_, LogLevel::kError, "reconcile_failed", nlohmann::json{{"error", e.what()}});
 		}
-		lock.lock();
 	}
 }
 

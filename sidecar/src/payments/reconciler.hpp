@@ -9,9 +9,8 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+
+#include "service/stoppable_thread.hpp"
 
 namespace spdlog {
 class logger;
@@ -47,11 +46,7 @@ private:
 	PaymentFlows& flows_;
 	ReconcilerOptions options_;
 	spdlog::logger& logger_;
-	std::mutex mutex_;
-	std::condition_variable wake_;
-	bool stopping_ = false;
-	bool finished_ = false; // guarded by mutex_: Run has returned
-	std::thread thread_;
+	service::StoppableThread thread_;
 };
 
 } // namespace balatrix::sidecar::payments
