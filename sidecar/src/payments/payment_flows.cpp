@@ -346,13 +346,15 @@ PaymentFlows::RecordStripeIntent(const json& payment, const json& intent, const 
 		               {id, FromMinorUnits(*amount), source, intent.dump()}, failed);
 	} else if (status == "canceled" || (status == "requires_payment_method" && intent.contains("last_payment_error") &&
 	                                    intent["last_payment_error"].is_object())) {
-		const json error = intent.value("last_payment_error", json::object());
-		const std::string code = error.is_object() ? Str(error, "decline_code").empty() ? Str(error, "code") : Str(error, "decline_code")
-		                                           : std::string("canceled");
+		// The decline (decline_code, else code) and its message; a canceled PaymentIntent is just "canceled".
+		const bool canceled = status == "canceled";
+		const json error = canceled ? json::object() : intent["last_payment_error"];
+		std::string code = canceled ? std::string("canceled") : Str(error, "decline_code");
+		if (code.empty())
+			code = Str(error, "code");
+		const std::string message = canceled ? std::string("canceled") : Str(error, "message");
 		outcome = Call("SELECT outcome FROM balatrix.gateway_payment_failed('stripe', $1, $1, $2, $3, $4)",
-		               {id, status == "canceled" ? std::string("canceled") : code,
-		                error.is_object() ? Str(error, "message") : std::string("canceled"), source},
-		               failed);
+		               {id, code, message, source}, failed);
 	} else {
 		return {FlowStatus::kPending, "the payment is " + status, json{{"outcome", "pending"}, {"intent_status", status}}};
 	}
