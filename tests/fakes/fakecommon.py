@@ -159,18 +159,7 @@ class FakeHandler(BaseHTTPRequestHandler):
         pass
 
     def read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            out = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return out
-                out += self.rfile.read(size)
-                self.rfile.readline()
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
+        return read_request_body(self)
 
     def send_json(self, status, obj, headers=None):
         data = (json.dumps(obj, indent=2, ensure_ascii=False) + "\n").encode() if obj is not None else b""
@@ -413,20 +402,34 @@ def common_args(description):
     return p
 
 
-def serve(handler_cls, args, initial_state):
-    os.makedirs(args.state_dir, exist_ok=True)
-    handler_cls.store = Store(args.state_dir, initial_state)
-    handler_cls.args = args
+def read_request_body(handler):
+    """The request body of a BaseHTTPRequestHandler: Content-Length or chunked."""
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        out = b""
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return out
+            out += handler.rfile.read(size)
+            handler.rfile.readline()
+    n = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(n) if n > 0 else b""
+
+
+def listen_and_serve(handler_cls, host, port, directory, banner, on_exit=None):
+    """Serves handler_cls on host:port (0: the kernel picks), writes the bound port to directory/port atomically
+    once listening, and runs until SIGTERM; then on_exit()."""
     ThreadingHTTPServer.allow_reuse_address = True
-    httpd = ThreadingHTTPServer((args.host, args.port), handler_cls)
+    httpd = ThreadingHTTPServer((host, port), handler_cls)
     httpd.daemon_threads = True
-    port = httpd.server_address[1]
-    tmp = os.path.join(args.state_dir, "port.tmp")
+    bound = httpd.server_address[1]
+    tmp = os.path.join(directory, "port.tmp")
     with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, os.path.join(args.state_dir, "port"))
-    sys.stderr.write("%s: listening on http://%s:%d (state in %s)\n" % (handler_cls.NAME, args.host, port,
-                                                                       args.state_dir))
+        f.write("%d\n" % bound)
+    os.replace(tmp, os.path.join(directory, "port"))
+    sys.stderr.write("%s: listening on http://%s:%d (%s)\n" % (handler_cls.NAME, host, bound, banner))
     sys.stderr.flush()
 
     def stop(signum, frame):
@@ -439,5 +442,17 @@ def serve(handler_cls, args, initial_state):
         pass
     finally:
         httpd.server_close()
+        if on_exit is not None:
+            on_exit()
+
+
+def serve(handler_cls, args, initial_state):
+    os.makedirs(args.state_dir, exist_ok=True)
+    handler_cls.store = Store(args.state_dir, initial_state)
+    handler_cls.args = args
+
+    def save():
         with handler_cls.store.lock:
             handler_cls.store.save()
+
+    listen_and_serve(handler_cls, args.host, args.port, args.state_dir, "state in " + args.state_dir, save)

@@ -19,11 +19,12 @@ Control (never recorded, never subject to faults):
 import argparse
 import json
 import os
-import signal
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+import fakecommon
 
 
 class State:
@@ -63,6 +64,7 @@ class State:
 
 
 class Handler(BaseHTTPRequestHandler):
+    NAME = "webhook_receiver"
     protocol_version = "HTTP/1.1"
     server_version = "webhook-receiver"
     sys_version = ""
@@ -72,18 +74,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            out = b""
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return out
-                out += self.rfile.read(size)
-                self.rfile.readline()
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
+        return fakecommon.read_request_body(self)
 
     def reply(self, status, obj):
         data = (json.dumps(obj) + "\n").encode()
@@ -165,28 +156,7 @@ def main():
     args = p.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     Handler.state = State(args.dir)
-    ThreadingHTTPServer.allow_reuse_address = True
-    httpd = ThreadingHTTPServer((args.host, args.port), Handler)
-    httpd.daemon_threads = True
-    port = httpd.server_address[1]
-    tmp = os.path.join(args.dir, "port.tmp")
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, os.path.join(args.dir, "port"))
-    sys.stderr.write("webhook_receiver: listening on http://%s:%d (recording to %s)\n" % (args.host, port, args.dir))
-    sys.stderr.flush()
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        httpd.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        httpd.server_close()
-
+    fakecommon.listen_and_serve(Handler, args.host, args.port, args.dir, "recording to " + args.dir)
 
 if __name__ == "__main__":
     main()
